@@ -1,0 +1,6 @@
+"""``python -m seq2exp_cli`` runs the command-line tool."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    main()

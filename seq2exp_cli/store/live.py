@@ -1,0 +1,78 @@
+"""Windows read straight from the raw files, for ``seq2exp predict --genes ... --dnase ...``.
+
+Nothing is written: sequence and tracks are read per window (pyfaidx, pyBigWig) and each
+gene's contact profile is computed on first use and cached.  The windows are identical
+to those of a store preprocessed from the same files (a test holds them equal).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from . import layout
+from .inputs import MIN_SELF_CONTACT, blacklist_intervals, gene_contact, open_inputs
+from .windows import WindowSource
+
+
+class FileWindows(WindowSource):
+    """A :class:`WindowSource` over raw input files.
+
+    Parameters are those of :func:`seq2exp_cli.store.preprocess` (no output path).
+    """
+
+    def __init__(
+        self,
+        fasta: str | Path,
+        genes: str | Path,
+        tracks: Mapping[str, str | Path],
+        hic: str | Path | None = None,
+        targets: str | Path | None = None,
+        blacklist: str | Path | None = None,
+        window_bp: int = 200_000,
+        resolution: int = 5000,
+        normalization: str = "VC",
+        hic_gamma: float = 0.87,
+        val_chroms: Sequence[str] = layout.DEFAULT_VAL_CHROMS,
+        test_chroms: Sequence[str] = layout.DEFAULT_TEST_CHROMS,
+        quiet: bool = False,
+    ):
+        self.inputs = open_inputs(fasta, genes, tracks, hic, targets, blacklist, resolution,
+                                  normalization, val_chroms, test_chroms, quiet=quiet)
+        self.path = Path(genes)
+        self.genes = self.inputs.genes
+        self.window_bp = int(window_bp)
+        self.resolution = int(resolution)
+        self.hic_gamma = hic_gamma
+        self.track_names = list(tracks)
+        self.signal_names = self.track_names + [layout.CONTACT_TRACK]
+        self.feature_names = list(self.inputs.feature_names)
+        self.chrom_sizes = dict(self.inputs.genome.chroms.sizes)
+        self._blacklist = blacklist_intervals(self.inputs.blacklist)
+        self._contact_cache: dict[int, np.ndarray] = {}
+        # the promoter self-contact test needs every gene's profile; computed lazily
+        self.genes["contact_ok"] = True
+        self.genes["self_contact"] = np.nan
+
+    def contact_bins(self, index: int) -> np.ndarray:
+        prof = self._contact_cache.get(index)
+        if prof is None:
+            g = self.genes.iloc[index]
+            prof, self_c = gene_contact(self.inputs.contacts, g["chrom"], int(g["tss"]),
+                                        self.window_bp, self.resolution, self.hic_gamma,
+                                        self.chrom_sizes[g["chrom"]])
+            self.genes.at[self.genes.index[index], "self_contact"] = self_c
+            self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= MIN_SELF_CONTACT
+            self._contact_cache[index] = prof
+        return prof
+
+    def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
+        return self.inputs.genome.fetch_codes(chrom, lo, hi)
+
+    def _fetch_track(self, track: str, chrom: str, lo: int, hi: int) -> np.ndarray:
+        return self.inputs.tracks[track].fetch(chrom, lo, hi)
+
+    def close(self) -> None:
+        self.inputs.close()

@@ -1,0 +1,151 @@
+"""``seq2exp preprocess``: read the raw inputs once and write a dataset store.
+
+The store is built in a temporary sibling directory and renamed into place only when
+complete, so a failed or killed run leaves nothing behind at the output path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import Seq2ExpError
+from ..io.atomic import atomic_dir
+from ..progress import progress_bar
+from . import layout
+from .inputs import MIN_SELF_CONTACT, gene_contact, n_contact_bins, open_inputs
+
+
+def preprocess(
+    out: str | Path,
+    fasta: str | Path,
+    genes: str | Path,
+    tracks: Mapping[str, str | Path],
+    hic: str | Path | None = None,
+    targets: str | Path | None = None,
+    blacklist: str | Path | None = None,
+    window_bp: int = 200_000,
+    resolution: int = 5000,
+    normalization: str = "VC",
+    hic_gamma: float = 0.87,
+    val_chroms: Sequence[str] = layout.DEFAULT_VAL_CHROMS,
+    test_chroms: Sequence[str] = layout.DEFAULT_TEST_CHROMS,
+    overwrite: bool = False,
+    checksums: bool = True,
+    show_progress: bool = True,
+) -> Path:
+    """Build a dataset store at ``out``.
+
+    Parameters
+    ----------
+    out:
+        Store directory to create (must not exist unless ``overwrite``).
+    fasta:
+        Genome FASTA. Defines the canonical chromosome names.
+    genes:
+        Gene table: TSV, BED6 or GTF/GFF3 (see :func:`seq2exp_cli.io.genes.read_genes`).
+    tracks:
+        Track name -> bigWig path, e.g. ``{"h3k27ac": "k27.bw", "dnase": "dnase.bw"}``;
+        stored in the given order, with the Hi-C contact appended as the last signal.
+    hic:
+        ``.hic``, ``.cool`` or ``.mcool``; ``None`` uses the ABC power-law fallback.
+    targets:
+        TSV with ``gene_id, value`` (raw CAGE/RNA) and optional feature columns.
+    blacklist:
+        BED of regions to mask (forced to 0 by the model).
+    window_bp:
+        Window width W in bp; each gene's window is [TSS - W/2, TSS + W/2).
+    resolution, normalization, hic_gamma:
+        Hi-C bin size (bp), normalisation (NONE/VC/KR/SCALE), power-law exponent.
+    val_chroms, test_chroms:
+        Chromosomes of the validation and test splits; the rest is training.
+
+    Returns
+    -------
+    Path of the written store.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise Seq2ExpError(f"{out}: already exists; choose another path or pass --force")
+    if window_bp <= 0 or window_bp % 2:
+        raise Seq2ExpError(f"--window {window_bp}: must be a positive even number of bp")
+    t0 = time.time()
+    inp = open_inputs(fasta, genes, tracks, hic, targets, blacklist, resolution,
+                      normalization, val_chroms, test_chroms)
+    gdf = inp.genes
+    chroms = inp.genome.chroms
+    used = [c for c in chroms.names if c in set(gdf["chrom"])]
+    contact = np.zeros((len(gdf), n_contact_bins(window_bp, resolution)), dtype=np.float32)
+    self_contact = np.zeros(len(gdf), dtype=np.float32)
+
+    try:
+        with atomic_dir(out, overwrite=overwrite) as tmp:
+            (tmp / layout.SEQ_DIR).mkdir()
+            for name in tracks:
+                (tmp / layout.TRACK_DIR / name).mkdir(parents=True)
+            with progress_bar(show_progress) as bar:
+                task = bar.add_task("chromosomes", total=len(used))
+                for chrom in used:
+                    bar.update(task, description=f"{chrom}: sequence")
+                    np.save(layout.seq_path(tmp, chrom), inp.genome.chrom_codes(chrom))
+                    for name, trk in inp.tracks.items():
+                        bar.update(task, description=f"{chrom}: {name}")
+                        vals = np.asarray(trk.chrom_values(chrom), dtype=np.float32)
+                        np.save(layout.track_path(tmp, name, chrom), vals)
+                    bar.update(task, description=f"{chrom}: contacts")
+                    for i in np.flatnonzero(gdf["chrom"].to_numpy() == chrom):
+                        contact[i], self_contact[i] = gene_contact(
+                            inp.contacts, chrom, int(gdf.at[i, "tss"]), window_bp, resolution,
+                            hic_gamma, chroms.sizes[chrom],
+                        )
+                    bar.advance(task)
+            gdf["self_contact"] = self_contact
+            gdf["contact_ok"] = self_contact >= MIN_SELF_CONTACT
+            np.save(tmp / layout.CONTACT, contact)
+            gdf.to_csv(tmp / layout.GENES, sep="\t", index=False)
+            n_bl = 0
+            with open(tmp / layout.BLACKLIST, "w") as fh:
+                if inp.blacklist is not None:
+                    for row in inp.blacklist.itertuples(index=False):
+                        fh.write(f"{row.chrom}\t{int(row.start)}\t{int(row.end)}\n")
+                        n_bl += 1
+            manifest = {
+                "format_version": layout.FORMAT_VERSION,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "seq2exp_version": _version(),
+                "inputs": {k: layout.file_record(p, checksums) for k, p in inp.paths.items()},
+                "options": {
+                    "window_bp": window_bp,
+                    "resolution": resolution,
+                    "normalization": normalization if hic is not None else None,
+                    "hic_gamma": hic_gamma,
+                    "contact_source": "hic" if hic is not None else "powerlaw",
+                    "val_chroms": list(val_chroms),
+                    "test_chroms": list(test_chroms),
+                    "target_transform": "log10(1+x)",
+                    "min_self_contact": MIN_SELF_CONTACT,
+                },
+                "chrom_sizes": {c: chroms.sizes[c] for c in used},
+                "tracks": list(tracks),
+                "signals": list(tracks) + [layout.CONTACT_TRACK],
+                "features": inp.feature_names,
+                "n_genes": int(len(gdf)),
+                "n_with_target": int(gdf["has_target"].sum()),
+                "n_blacklist": n_bl,
+                "splits": {s: int((gdf["split"] == s).sum()) for s in ("train", "val", "test")},
+                "seconds": round(time.time() - t0, 2),
+            }
+            (tmp / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    finally:
+        inp.close()
+    return out
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__

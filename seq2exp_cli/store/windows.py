@@ -1,0 +1,214 @@
+"""Windows of sequence, signals and contact around each gene's TSS.
+
+A window of gene ``g`` covers the genome interval ``[tss - W/2, tss + W/2)`` (0-based,
+half-open, W = ``width``).  Positions past a chromosome end are padded: sequence code 4
+(N), signals 0, contact 0.  With ``orient="transcript"`` (the default) windows of
+minus-strand genes are reverse-complemented (sequence complemented and reversed, signals
+reversed) so that upstream is always on the left; ``Window.to_genome`` maps a per-bp
+array back to genome orientation.
+
+:class:`WindowSource` holds the assembly; :class:`~seq2exp_cli.store.Store` (a
+preprocessed store) and :class:`~seq2exp_cli.store.live.FileWindows` (raw files, read on
+demand) supply the pieces.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Seq2ExpError
+
+#: complement of sequence codes A=0,C=1,G=2,T=3,N=4
+_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+
+
+@dataclass
+class Window:
+    """One gene's input window.
+
+    Attributes
+    ----------
+    seq : np.ndarray, shape=(L,), uint8
+        Sequence codes A=0, C=1, G=2, T=3, N=4.
+    signals : np.ndarray, shape=(L, k), float32
+        Tracks in store order, then ``log10(1 + contact)``.
+    blacklist : np.ndarray, shape=(L,), bool
+        True where the position is blacklisted.
+    start, end : int
+        Genome interval of the window (0-based half-open; ``start`` may be negative).
+    flipped : bool
+        True when the arrays are in reverse-complement (minus-strand transcript) orientation.
+    """
+
+    index: int
+    gene_id: str
+    chrom: str
+    start: int
+    end: int
+    strand: str
+    flipped: bool
+    seq: np.ndarray
+    signals: np.ndarray
+    blacklist: np.ndarray
+    target: float
+    features: np.ndarray
+
+    def to_genome(self, values: np.ndarray) -> np.ndarray:
+        """Map a per-bp array of this window (first axis length L) to genome orientation."""
+        return values[::-1] if self.flipped else values
+
+
+class WindowSource(abc.ABC):
+    """Assembles :class:`Window` objects; subclasses provide the data.
+
+    Subclasses set ``genes`` (DataFrame with gene_id, name, chrom, tss, strand, target,
+    has_target, contact_ok and feature columns), ``window_bp``, ``resolution``,
+    ``track_names``, ``signal_names`` (tracks + ``"contact"``), ``feature_names``,
+    ``chrom_sizes`` and ``_blacklist`` (chrom -> sorted (n, 2) int array), and implement
+    :meth:`_fetch_seq`, :meth:`_fetch_track` and :meth:`contact_bins`.
+    """
+
+    genes: pd.DataFrame
+    window_bp: int
+    resolution: int
+    track_names: list[str]
+    signal_names: list[str]
+    feature_names: list[str]
+    chrom_sizes: dict[str, int]
+    _blacklist: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.genes)
+
+    @abc.abstractmethod
+    def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
+        """Sequence codes of [lo, hi), inside the chromosome. shape=(hi-lo,), uint8"""
+
+    @abc.abstractmethod
+    def _fetch_track(self, track: str, chrom: str, lo: int, hi: int) -> np.ndarray:
+        """Signal of [lo, hi), inside the chromosome. shape=(hi-lo,), float32"""
+
+    @abc.abstractmethod
+    def contact_bins(self, index: int) -> np.ndarray:
+        """Raw contact profile of a gene over its genome-aligned Hi-C bins, shape=(n_bins,).
+
+        Bin 0 is the genome bin holding ``tss - window_bp // 2``."""
+
+    def gene_index(self, gene_id: str) -> int:
+        """Row of ``gene_id`` (also accepts a gene name when unambiguous)."""
+        hits = np.flatnonzero(self.genes["gene_id"].to_numpy() == gene_id)
+        if len(hits) == 0:
+            hits = np.flatnonzero(self.genes["name"].to_numpy() == gene_id)
+        if len(hits) == 1:
+            return int(hits[0])
+        what = "is ambiguous" if len(hits) else "matches no gene"
+        raise Seq2ExpError(f"gene '{gene_id}' {what} (by id or name); give its gene_id")
+
+    def indices(self, split: str | None = None, with_target: bool = True) -> np.ndarray:
+        """Row indices of genes in ``split`` (None = all).
+
+        ``with_target`` keeps only genes with a target and a valid promoter contact.
+        """
+        keep = np.ones(len(self.genes), dtype=bool)
+        if split is not None:
+            keep &= self.genes["split"].to_numpy() == split
+        if with_target:
+            keep &= self.genes["has_target"].to_numpy(dtype=bool)
+            keep &= self.genes["contact_ok"].to_numpy(dtype=bool)
+        return np.flatnonzero(keep)
+
+    # ------------------------------------------------------------------ windows
+    def window(
+        self,
+        index: int,
+        width: int | None = None,
+        orient: str = "transcript",
+    ) -> Window:
+        """The input window of the gene in row ``index``.
+
+        Parameters
+        ----------
+        index:
+            Gene row.
+        width:
+            Window width in bp (even, at most the store's ``window_bp``); default the store's.
+        orient:
+            ``"transcript"`` (minus-strand genes reverse-complemented) or ``"genome"``.
+        """
+        width = self.window_bp if width is None else int(width)
+        if width > self.window_bp or width <= 0 or width % 2:
+            raise Seq2ExpError(
+                f"window width {width} bp: must be even and at most the store's {self.window_bp} bp"
+            )
+        if orient not in ("transcript", "genome"):
+            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        g = self.genes.iloc[index]
+        chrom, tss, strand = g["chrom"], int(g["tss"]), g["strand"]
+        start, end = tss - width // 2, tss + width // 2
+        size = self.chrom_sizes[chrom]
+        lo, hi = max(start, 0), min(end, size)
+        a, b = lo - start, hi - start  # valid span inside the window
+
+        seq = np.full(width, 4, dtype=np.uint8)
+        k = len(self.signal_names)
+        sig = np.zeros((k, width), dtype=np.float32)
+        if hi > lo:
+            seq[a:b] = self._fetch_seq(chrom, lo, hi)
+            for j, name in enumerate(self.track_names):
+                sig[j, a:b] = self._fetch_track(name, chrom, lo, hi)
+            sig[k - 1, a:b] = self._contact_bp(index, tss, lo, hi)
+        bl = np.zeros(width, dtype=bool)
+        iv = self._blacklist.get(chrom)
+        if iv is not None and len(iv):
+            j0 = np.searchsorted(iv[:, 1], start, side="right")
+            j1 = np.searchsorted(iv[:, 0], end, side="left")
+            for s, e in iv[j0:j1]:
+                bl[max(s, start) - start: min(e, end) - start] = True
+
+        flipped = orient == "transcript" and strand == "-"
+        if flipped:
+            seq = _COMPLEMENT[seq[::-1]]
+            sig = sig[:, ::-1]
+            bl = bl[::-1]
+        feats = (
+            g[self.feature_names].to_numpy(dtype=np.float32)
+            if self.feature_names
+            else np.zeros(0, dtype=np.float32)
+        )
+        return Window(
+            index=int(index), gene_id=str(g["gene_id"]), chrom=chrom, start=start, end=end,
+            strand=strand, flipped=flipped, seq=seq, signals=sig.T, blacklist=bl,
+            target=float(g["target"]), features=np.nan_to_num(feats),
+        )
+
+    def _contact_bp(self, index: int, tss: int, lo: int, hi: int) -> np.ndarray:
+        """Per-bp ``log10(1 + contact)`` over genome positions [lo, hi)."""
+        res = self.resolution
+        bin0 = (tss - self.window_bp // 2) // res  # genome bin of the stored profile's bin 0
+        prof = np.log10(1.0 + self.contact_bins(index)).astype(np.float32)
+        first, last = lo // res, (hi - 1) // res
+        counts = np.full(last - first + 1, res, dtype=np.int64)
+        counts[0] = min(hi, (first + 1) * res) - lo
+        if last > first:
+            counts[-1] = hi - last * res
+        return np.repeat(prof[first - bin0: last - bin0 + 1], counts)
+
+    def batch(
+        self, indices: Sequence[int], width: int | None = None, orient: str = "transcript"
+    ) -> dict[str, np.ndarray]:
+        """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
+        (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,)."""
+        wins = [self.window(int(i), width, orient) for i in indices]
+        return {
+            "seq": np.stack([w.seq for w in wins]),
+            "signals": np.stack([w.signals for w in wins]),
+            "blacklist": np.stack([w.blacklist for w in wins]),
+            "target": np.array([w.target for w in wins], dtype=np.float32),
+            "features": np.stack([w.features for w in wins]).astype(np.float32),
+            "index": np.array([w.index for w in wins], dtype=np.int64),
+        }

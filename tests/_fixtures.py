@@ -1,0 +1,56 @@
+"""Tiny hand-made inputs shared by several test files (not a test module).
+
+Written with pyBigWig and plain text, independently of seq2exp's own writers::
+
+    chr1  50,000 bp   g1 + TSS 25,000   g2 - TSS 3,000 (window runs off the start)
+    chr22 30,000 bp   g3 + TSS 28,000 (window runs off the end)
+    chrX  25,000 bp   g4 - TSS 12,000 (no target)
+    window 20,000 bp, Hi-C resolution 1,000 bp (power-law fallback)
+    blacklist chr1:24,000-24,100; no bigWig data on chr1:1,000-2,000
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+
+W, RES = 20_000, 1_000
+SIZES = {"chr1": 50_000, "chr22": 30_000, "chrX": 25_000}
+
+
+def make_tiny_inputs(d: Path):
+    """Write the inputs into ``d``; return ``(d, sequences, tracks)``."""
+    rng = np.random.default_rng(7)
+    seqs = {}
+    with open(d / "genome.fa", "w") as fh:
+        for c, n in SIZES.items():
+            s = "".join(rng.choice(list("ACGTacgtN"), n, p=[.2, .2, .2, .2, .04, .04, .04, .04, .04]))
+            seqs[c] = s
+            fh.write(f">{c}\n")
+            for i in range(0, n, 60):
+                fh.write(s[i: i + 60] + "\n")
+    (d / "genes.tsv").write_text(
+        "gene_id\tname\tchrom\ttss\tstrand\n"
+        "g1\tONE\tchr1\t25000\t+\ng2\tTWO\tchr1\t3000\t-\n"
+        "g3\tTHREE\tchr22\t28000\t+\ng4\tFOUR\tchrX\t12000\t-\n"
+    )
+    (d / "targets.tsv").write_text("gene_id\tvalue\ng1\t10\ng2\t0\ng3\t5\n")
+    (d / "blacklist.bed").write_text("chr1\t24000\t24100\n")
+    tracks = {}
+    for name in ("h3k27ac", "dnase"):
+        vals = {c: np.round(rng.gamma(1.0, 2.0, n), 2).astype(np.float32) for c, n in SIZES.items()}
+        # no-data stretch on chr1: reads back as 0
+        bw = pyBigWig.open(str(d / f"{name}.bw"), "w")
+        bw.addHeader(list(SIZES.items()))
+        for c, v in vals.items():
+            if c == "chr1":
+                bw.addEntries(c, 0, values=v[:1000].tolist(), span=1, step=1)
+                bw.addEntries(c, 2000, values=v[2000:].tolist(), span=1, step=1)
+                v[1000:2000] = 0
+            else:
+                bw.addEntries(c, 0, values=v.tolist(), span=1, step=1)
+        bw.close()
+        tracks[name] = vals
+    return d, seqs, tracks
