@@ -93,13 +93,15 @@ def extract_motifs(db: Path, out: Path) -> None:
         for r, c, v in data:
             mat[c - 1, "ACGT".index(r.upper())] = v
         for i in range(width):
-            rows.append(f"{base}.{ver}\t{name}\t{role}\t{i}\t" + "\t".join(f"{v:g}" for v in mat[i]))
+            rows.append(
+                f"{base}.{ver}\t{name}\t{role}\t{i}\t" + "\t".join(f"{v:g}" for v in mat[i])
+            )
     out.write_text("matrix_id\tname\trole\tpos\tA\tC\tG\tT\n" + "\n".join(rows) + "\n")
 
 
 def extract_markov(fasta: Path, out: Path, k: int = ORDER) -> None:
     """Count (k-mer context, next base) pairs of the FASTA's sequence, vectorised."""
-    seq = "".join(l.strip() for l in fasta.read_text().splitlines() if not l.startswith(">"))
+    seq = "".join(ln.strip() for ln in fasta.read_text().splitlines() if not ln.startswith(">"))
     lut = np.full(256, 4, dtype=np.int64)
     for i, b in enumerate("ACGT"):
         lut[ord(b)] = lut[ord(b.lower())] = i
@@ -120,7 +122,9 @@ def extract_markov(fasta: Path, out: Path, k: int = ORDER) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--jaspar-sqlite", type=Path)
     ap.add_argument("--fasta", type=Path)
     args = ap.parse_args()

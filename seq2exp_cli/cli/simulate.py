@@ -1,0 +1,88 @@
+"""``seq2exp simulate OUTDIR``: write a synthetic cell type with known truth."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..progress import progress_bar, stderr_console
+
+#: stages reported by the simulator (generation, then writing)
+_STAGES = (
+    "layout",
+    "sequence",
+    "motifs",
+    "signals",
+    "contacts",
+    "expression",
+    "genome.fa",
+    "genes",
+    "bigWigs",
+    "Hi-C",
+    "truth",
+)
+
+
+def main(
+    outdir: Annotated[
+        Path, typer.Argument(help="Output folder (created; must not exist unless --force).")
+    ],
+    preset: Annotated[
+        str,
+        typer.Option(
+            "--preset",
+            "-p",
+            help="Size: ci (~3.5 Mb, ~35 genes), example (~5 Mb), train (~60 Mb, ~600 genes).",
+        ),
+    ] = "ci",
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Random seed; the same seed gives identical data.")
+    ] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace OUTDIR if it exists.")
+    ] = False,
+    genes_per_mb: Annotated[
+        float | None,
+        typer.Option("--genes-per-mb", help="Override the gene density (default ~10 per Mb)."),
+    ] = None,
+) -> None:
+    """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth."""
+    from ..simulate import simulate
+
+    overrides = {}
+    if genes_per_mb is not None:
+        if genes_per_mb <= 0:
+            raise typer.BadParameter("must be > 0", param_hint="--genes-per-mb")
+        overrides["gene_spacing"] = int(1e6 / genes_per_mb)
+    console = stderr_console()
+    argv = sys.argv[1:]
+    command = None  # simulate() then writes the equivalent command itself
+    if "simulate" in argv:
+        command = "seq2exp simulate " + " ".join(
+            shlex.quote(a) for a in argv[argv.index("simulate") + 1 :]
+        )
+    with progress_bar() as bar:
+        task = bar.add_task("simulate", total=len(_STAGES))
+
+        def step(name: str) -> None:
+            bar.update(
+                task, advance=0 if name == _STAGES[0] else 1, description=f"simulate: {name}"
+            )
+
+        res = simulate(
+            outdir, preset=preset, seed=seed, force=force, command=command, step=step, **overrides
+        )
+        bar.update(task, completed=len(_STAGES), description="simulate: done")
+    s = res.summary
+    console.print(
+        f"[bold]wrote[/bold] {res.outdir} ({len(res.files)} files, "
+        f"{s['seconds']['total']:.1f} s; noise ceiling "
+        f"{s['noise_ceiling']['pearson_log10_all']:.3f})"
+    )
+    for f in res.files:
+        size = f.stat().st_size if f.exists() else 0
+        console.print(f"  {f}  [dim]{size / 1e6:.2f} MB[/dim]")
