@@ -1,0 +1,17 @@
+"""Evaluation: expression metrics per split and the comparison of learned elements with
+peak calls (MACS3), planted truth and CRISPRi enhancer–gene links.
+
+- :mod:`.intervals`: interval algebra, bp / interval overlap metrics, AUPRC.
+- :mod:`.peaks`: reading elements / truth / peaks; MACS3 ``bdgpeakcall``.
+- :mod:`.links`: CRISPRi link scores (learned, ABC, distance) and their AUPRC.
+- :mod:`.report`: long-format reports (TSV + Markdown), PR-curve PNGs,
+  :func:`evaluate_predictions`.
+- :mod:`.compare`: ``seq2exp compare-peaks`` end to end.
+"""
+
+from .compare import compare_peaks, compare_peaks_files
+from .intervals import average_precision, pr_curve
+from .report import Report, evaluate_predictions
+
+__all__ = ["Report", "average_precision", "compare_peaks", "compare_peaks_files",
+           "evaluate_predictions", "pr_curve"]
