@@ -1,0 +1,326 @@
+"""The Seq2Exp model: a Beta-mask generator and an expression predictor (ICLR 2025).
+
+Data flow for one batch (``L`` bp, ``T = L // bin_size`` tokens, ``d = d_model``)::
+
+    seq (B, L) codes, signals (B, L, k)
+      -> SeqSignalEmbedding -> seq_emb, sig_emb (B, T, d), binned signals (B, T, k)
+      [+ learned position embedding of the token's position, if cfg.position_embedding]
+    generator = Caduceus(seq_emb [+ sig_emb if cfg.generator_signals])   (B, T, d)
+      -> MaskHead -> (alpha_x, beta_x) (B, T)
+    signal Beta (alpha_s, beta_s) from binned signals; product -> Beta(alpha, beta) (B, T)
+    m = rsample (training) | mean (eval);  hard: 1[m > thr] with straight-through
+    m: blacklisted tokens -> 0, promoter tokens -> 1
+    predictor:
+      soft (or hard without compaction): Caduceus((seq_emb + sig_emb) * m)
+      hard + compact: the selected tokens, gathered in order into (B, T_sel_max, d), each
+        multiplied by its STE mask value (1 forward, gradient to the generator), right-padded;
+        Caduceus with per-sample lengths (outputs at valid tokens ignore the padding)
+    head: mean over the promoter tokens, concat gene features -> MLP -> pred (B,)
+
+Loss: ``SmoothL1(pred, y) + kl_weight * mean KL(Beta(alpha, beta) || prior)``.
+
+The reference's hard path compacts by boolean indexing, which cuts the straight-through
+gradient (its mask head then learns from the KL alone); here the gathered tokens are
+multiplied by the mask values, so the prediction loss reaches the generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .beta_mask import (
+    MaskHead,
+    beta_kl,
+    beta_mean,
+    combine_betas,
+    force_regions,
+    no_autocast,
+    promoter_token_span,
+    sample_mask,
+    signal_beta_params,
+    straight_through_threshold,
+)
+from .caduceus import Caduceus
+from .config import ModelConfig
+from .embed import SeqSignalEmbedding
+from .layers import ExpressionHead
+
+__all__ = ["Seq2Exp", "Seq2ExpOutput", "mask_per_bp"]
+
+
+@dataclass
+class Seq2ExpOutput:
+    """What :meth:`Seq2Exp.forward` returns.
+
+    Attributes
+    ----------
+    pred : torch.Tensor, shape=(B,)
+        Predicted expression (the target's units, e.g. log10(1 + CAGE)).
+    mask : torch.Tensor, shape=(B, T)
+        The mask actually applied per token (sampled or mean; hard variant 0/1 with STE
+        gradient), after blacklist (0) and promoter (1) forcing.
+    mask_mean : torch.Tensor, shape=(B, T)
+        Beta mean ``alpha / (alpha + beta)`` per token, before forcing.
+    kl : torch.Tensor, scalar
+        KL to the prior, averaged over tokens and batch.
+    mask_ratio : torch.Tensor, scalar
+        Mean of ``mask`` (fraction selected for the hard variant); detached.
+    """
+
+    pred: torch.Tensor
+    mask: torch.Tensor
+    mask_mean: torch.Tensor
+    kl: torch.Tensor
+    mask_ratio: torch.Tensor
+
+
+def mask_per_bp(mask_tokens: torch.Tensor, bin_size: int) -> torch.Tensor:
+    """Expand a per-token mask ``(B, T)`` to per-bp ``(B, T * bin_size)`` by repetition."""
+    if bin_size == 1:
+        return mask_tokens
+    return mask_tokens.repeat_interleave(bin_size, dim=-1)
+
+
+class Seq2Exp(nn.Module):
+    """Seq2Exp: generator (Caduceus + Beta head), signal Beta, predictor, expression head.
+
+    Parameters
+    ----------
+    cfg : ModelConfig
+        Architecture and mask settings.
+    backend : str
+        Selective-scan backend for every Mamba ("auto" picks CUDA kernels / numba / torch).
+
+    Attributes
+    ----------
+    embed : SeqSignalEmbedding
+    pos_emb : nn.Embedding(cfg.n_tokens, d), only with ``cfg.position_embedding``
+    generator : Caduceus
+    predictor : Caduceus (the same object as ``generator`` with ``cfg.share_weights``)
+    mask_head : MaskHead
+    head : ExpressionHead
+    """
+
+    def __init__(self, cfg: ModelConfig, backend: str = "auto") -> None:
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.embed = SeqSignalEmbedding(d, cfg.n_signals, cfg.bin_size, cfg.motif_width)
+        if cfg.position_embedding:
+            self.pos_emb = nn.Embedding(cfg.n_tokens, d)
+            nn.init.normal_(self.pos_emb.weight, std=0.02)
+        else:
+            self.pos_emb = None
+        kw = dict(
+            d_state=cfg.d_state,
+            d_conv=cfg.d_conv,
+            expand=cfg.expand,
+            rc_equivariant=cfg.rc_equivariant,
+            tie_projections=cfg.tie_projections,
+            backend=backend,
+        )
+        learned = cfg.mask_source == "learned"
+        self.generator = Caduceus(d, cfg.n_layers_generator, **kw) if learned else None
+        self.predictor = (self.generator if cfg.share_weights and learned
+                          else Caduceus(d, cfg.n_layers_predictor, **kw))
+        self.mask_head = MaskHead(d, cfg.beta_min) if learned else None
+        self.head = ExpressionHead(d, cfg.n_gene_features, cfg.head_hidden)
+        if cfg.mask_token:
+            self.mask_token = nn.Parameter(torch.zeros(d))
+        else:
+            self.mask_token = None
+        if cfg.feature_mean:
+            self.register_buffer("feature_mean", torch.tensor(cfg.feature_mean), persistent=False)
+            self.register_buffer("feature_scale", torch.tensor(cfg.feature_scale), persistent=False)
+        else:
+            self.feature_mean = self.feature_scale = None
+        self.prior_alpha, self.prior_beta = cfg.prior_alpha, cfg.prior_beta
+
+    # ------------------------------------------------------------------ pieces
+    def _embed(self, seq: torch.Tensor, signals: torch.Tensor):
+        """Return ``seq_emb, sig_emb (B, T, d)`` and binned signals ``(B, T, k)``."""
+        seq_emb, sig_emb, binned = self.embed(seq, signals)
+        if self.pos_emb is not None:
+            T, n = seq_emb.shape[1], self.cfg.n_tokens
+            if T > n:
+                raise ValueError(
+                    f"input has {T} tokens but the position embedding covers {n} "
+                    f"(window_bp={self.cfg.window_bp}, bin_size={self.cfg.bin_size})"
+                )
+            off = (n - T) // 2  # a shorter window is centred on the TSS like the full one
+            seq_emb = seq_emb + self.pos_emb.weight[off : off + T]
+        return seq_emb, sig_emb, binned
+
+    def _beta_params(self, h: torch.Tensor, binned: torch.Tensor):
+        """Combined Beta ``(alpha, beta)``, each ``(B, T)``, from generator output and signals."""
+        cfg = self.cfg
+        alpha_x, beta_x = self.mask_head(h)
+        alpha_s, beta_s = signal_beta_params(
+            binned.to(alpha_x.dtype),
+            cfg.signal_weights,
+            cfg.signal_betas,
+            cfg.beta_min,
+            cfg.signal_scale,
+        )
+        return combine_betas(
+            alpha_x, beta_x, alpha_s, beta_s, form=cfg.beta_product, z_scale=cfg.z_scale
+        )
+
+    def _token_blacklist(
+        self, blacklist: torch.Tensor | None, B: int, L: int
+    ) -> torch.Tensor | None:
+        """Per-bp ``(B, L)`` blacklist -> per-token ``(B, T)``: a token is blacklisted if any bp is."""
+        if blacklist is None:
+            return None
+        if blacklist.shape != (B, L):
+            raise ValueError(f"blacklist must have shape ({B}, {L}), got {tuple(blacklist.shape)}")
+        bl = blacklist.to(torch.bool)
+        if self.cfg.bin_size > 1:
+            bl = bl.view(B, L // self.cfg.bin_size, self.cfg.bin_size).any(-1)
+        return bl
+
+    def _generate(self, seq, signals):
+        seq_emb, sig_emb, binned = self._embed(seq, signals)
+        gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
+        h = self.generator(gen_in)
+        with no_autocast(h.device.type):
+            alpha, beta = self._beta_params(h, binned)
+        return seq_emb, sig_emb, alpha, beta
+
+    # ------------------------------------------------------------------ API
+    def forward(
+        self,
+        seq: torch.Tensor,
+        signals: torch.Tensor,
+        gene_features: torch.Tensor | None = None,
+        blacklist: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> Seq2ExpOutput:
+        """Predict expression and the regulatory mask for a batch of windows.
+
+        Parameters
+        ----------
+        seq : torch.LongTensor, shape=(B, L)
+            Base codes per bp (A=0, C=1, G=2, T=3, N=4); ``L`` divisible by ``bin_size``.
+        signals : torch.Tensor, shape=(B, L, k)
+            Signal values per bp, tracks in ``cfg.signal_names`` order.
+        gene_features : torch.Tensor, shape=(B, F), optional
+            Required when ``cfg.n_gene_features > 0``.
+        blacklist : torch.BoolTensor, shape=(B, L), optional
+            True at blacklisted bp; their tokens get mask 0.
+
+        Returns
+        -------
+        Seq2ExpOutput
+            ``pred (B,)``, ``mask (B, T)``, ``mask_mean (B, T)``, ``kl`` and ``mask_ratio``
+            (scalars); ``T = L // bin_size``.
+        """
+        cfg = self.cfg
+        B, L = seq.shape
+        seq_emb, sig_emb, alpha, beta = self._generate(seq, signals)
+        span = promoter_token_span(L, cfg.bin_size, cfg.promoter_bp)
+        bl = self._token_blacklist(blacklist, B, L)
+
+        with no_autocast(alpha.device.type):
+            mean = beta_mean(alpha, beta)
+            kl = beta_kl(alpha, beta, self.prior_alpha, self.prior_beta).mean()
+            m = sample_mask(alpha, beta, sample=self.training)
+            if cfg.variant == "hard":
+                m = straight_through_threshold(m, cfg.mask_threshold)
+            m = force_regions(m, bl, span)
+
+        x = seq_emb + sig_emb
+        if cfg.variant == "hard" and cfg.compact:
+            pooled = self._predict_compact(x, m, span)
+        else:
+            h = self.predictor(x * m.unsqueeze(-1).to(x.dtype))
+            pooled = h[:, span[0] : span[1]].mean(1)
+        pred = self.head(pooled, gene_features).float()
+        return Seq2ExpOutput(
+            pred=pred, mask=m, mask_mean=mean, kl=kl, mask_ratio=m.detach().float().mean()
+        )
+
+    def _predict_compact(
+        self, x: torch.Tensor, m: torch.Tensor, span: tuple[int, int]
+    ) -> torch.Tensor:
+        """Predictor on the selected tokens only; returns the pooled promoter ``(B, d)``.
+
+        ``x: (B, T, d)`` inputs, ``m: (B, T)`` hard mask (values 0/1, STE gradient).
+        """
+        B, _, d = x.shape
+        sel = m.detach() > 0.5  # (B, T)
+        counts = sel.sum(1)  # (B,)
+        n_max = int(counts.max())
+        # stable sort puts selected tokens first, in their original order
+        idx = torch.sort((~sel).to(torch.uint8), dim=1, stable=True).indices[:, :n_max]  # (B, S)
+        valid = torch.arange(n_max, device=x.device)[None, :] < counts[:, None]  # (B, S)
+        weight = m.gather(1, idx) * valid.to(m.dtype)  # STE values: 1 forward, grad to m
+        xs = x.gather(1, idx.unsqueeze(-1).expand(B, n_max, d)) * weight.unsqueeze(-1).to(x.dtype)
+        h = self.predictor(xs, lengths=counts)  # (B, S, d)
+        in_prom = ((idx >= span[0]) & (idx < span[1]) & valid).to(h.dtype)  # (B, S)
+        return (h * in_prom.unsqueeze(-1)).sum(1) / in_prom.sum(1, keepdim=True).clamp_min(1.0)
+
+    def loss(self, out: Seq2ExpOutput, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Training objective ``SmoothL1(pred, y) + kl_weight * kl``.
+
+        Parameters
+        ----------
+        out : Seq2ExpOutput
+        y : torch.Tensor, shape=(B,)
+            Targets.
+
+        Returns
+        -------
+        total : torch.Tensor, scalar (differentiable)
+        parts : dict
+            Floats ``loss``, ``task`` (SmoothL1), ``kl``, ``mse``, ``mask_ratio``.
+        """
+        y = y.to(out.pred.dtype).reshape(out.pred.shape)
+        task = F.smooth_l1_loss(out.pred, y)
+        total = task + self.cfg.kl_weight * out.kl
+        parts = {
+            "loss": float(total.detach()),
+            "task": float(task.detach()),
+            "kl": float(out.kl.detach()),
+            "mse": float(F.mse_loss(out.pred.detach(), y)),
+            "mask_ratio": float(out.mask_ratio),
+        }
+        return total, parts
+
+    @torch.no_grad()
+    def generate_mask(
+        self,
+        seq: torch.Tensor,
+        signals: torch.Tensor,
+        blacklist: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Beta-mean mask per token, deterministic, no gradient.
+
+        Parameters
+        ----------
+        seq : torch.LongTensor, shape=(B, L)
+        signals : torch.Tensor, shape=(B, L, k)
+        blacklist : torch.BoolTensor, shape=(B, L), optional
+            Blacklisted tokens get 0 (the promoter is *not* forced to 1 here: callers
+            looking for elements see the generator's own score there).
+
+        Returns
+        -------
+        torch.Tensor, shape=(B, T), float32, values in (0, 1)
+        """
+        if self.cfg.mask_source != "learned":
+            from ..errors import Seq2ExpError
+
+            raise Seq2ExpError(
+                f"this model has no learned mask (mask_source={self.cfg.mask_source!r}); "
+                "call elements with a Seq2Exp model trained with a learned mask"
+            )
+        B, L = seq.shape
+        _, _, alpha, beta = self._generate(seq, signals)
+        mean = beta_mean(alpha, beta).float()
+        return force_regions(mean, self._token_blacklist(blacklist, B, L), None)

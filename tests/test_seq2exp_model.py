@@ -1,0 +1,259 @@
+"""The Seq2Exp model: embeddings, mask plumbing, gradients, invariances, a planted task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seq2exp_cli.models.config import ModelConfig
+from seq2exp_cli.models.embed import SeqSignalEmbedding
+from seq2exp_cli.models.seq2exp import Seq2Exp, mask_per_bp
+
+HARD = dict(
+    variant="hard",
+    beta_min=0.0,
+    signal_scale=1.0,
+    prior_fraction=0.45,
+    prior_concentration=0.1 / 0.45,
+    beta_product="reference",
+    share_weights=True,
+    generator_signals=True,
+    position_embedding=True,
+)
+
+
+def tiny(**kw) -> ModelConfig:
+    base = dict(
+        window_bp=96,
+        bin_size=2,
+        d_model=8,
+        n_layers_generator=1,
+        n_layers_predictor=1,
+        d_state=4,
+        promoter_bp=8,
+        motif_width=5,
+        head_hidden=8,
+    )
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def batch(B=3, L=96, k=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 5, (B, L), generator=g), torch.rand(B, L, k, generator=g)
+
+
+# ----------------------------------------------------------------- embeddings
+def test_embedding_bin1_is_linear_on_one_hot():
+    torch.manual_seed(0)
+    emb = SeqSignalEmbedding(6, 2, bin_size=1)
+    seq = torch.tensor([[0, 1, 2, 3, 4, 9]])
+    sig = torch.rand(1, 6, 2)
+    s, g, binned = emb(seq, sig)
+    onehot = torch.zeros(1, 6, 4)
+    for i, c in enumerate(seq[0].tolist()):
+        if c < 4:
+            onehot[0, i, c] = 1.0
+    torch.testing.assert_close(s, F.linear(onehot, emb.seq_proj.weight, emb.seq_proj.bias))
+    torch.testing.assert_close(g, F.linear(sig, emb.sig_proj.weight, emb.sig_proj.bias))
+    assert torch.equal(binned, sig)
+
+
+def test_embedding_binned_motif_scanner_brute_force():
+    torch.manual_seed(0)
+    d, w, bs, L = 3, 5, 4, 16
+    emb = SeqSignalEmbedding(d, 2, bin_size=bs, motif_width=w).double()
+    seq = torch.randint(0, 5, (1, L))
+    sig = torch.rand(1, L, 2, dtype=torch.float64)
+    s, _, binned = emb(seq, sig)
+    W, b = emb.seq_proj.weight.detach().numpy(), emb.seq_proj.bias.detach().numpy()
+    codes = seq[0].numpy()
+    conv = np.zeros((L, d))
+    for pos in range(L):  # "same" padding: centre tap at offset w // 2
+        conv[pos] = b
+        for j in range(w):
+            q = pos + j - w // 2
+            if 0 <= q < L and codes[q] < 4:
+                conv[pos] += W[:, codes[q], j]
+    expected = conv.reshape(L // bs, bs, d).max(1)
+    np.testing.assert_allclose(s[0].detach().numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose(binned[0].numpy(), sig[0].numpy().reshape(L // bs, bs, 2).mean(1))
+
+
+def test_embedding_rejects_unpadded_length():
+    emb = SeqSignalEmbedding(4, 3, bin_size=4)
+    with pytest.raises(ValueError, match="multiple of bin_size"):
+        emb(torch.zeros(1, 10, dtype=torch.long), torch.zeros(1, 10, 3))
+
+
+def test_mask_per_bp():
+    m = torch.tensor([[0.1, 0.9]])
+    torch.testing.assert_close(mask_per_bp(m, 3), torch.tensor([[0.1, 0.1, 0.1, 0.9, 0.9, 0.9]]))
+
+
+# ----------------------------------------------------------------- mask plumbing
+@pytest.mark.parametrize("extra", [{}, HARD], ids=["soft", "hard"])
+def test_shapes_blacklist_promoter_and_determinism(extra):
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(**extra))
+    seq, sig = batch()
+    bl = torch.zeros(3, 96, dtype=torch.bool)
+    bl[:, 3] = True  # bp 3 -> token 1 (bin_size 2)
+    bl[:, 40:56] = True  # overlaps the promoter tokens [22, 26): promoter wins
+    for train in (True, False):
+        model.train(train)
+        out = model(seq, sig, blacklist=bl)
+        assert (
+            out.pred.shape == (3,) and out.mask.shape == (3, 48) and out.mask_mean.shape == (3, 48)
+        )
+        assert out.mask[:, 1].eq(0).all() and out.mask[:, 20:22].eq(0).all()
+        assert out.mask[:, 22:26].eq(1).all()
+        if extra:
+            assert set(out.mask.unique().tolist()) <= {0.0, 1.0}
+            assert float(out.mask_ratio) == pytest.approx(float(out.mask.detach().float().mean()))
+    model.eval()
+    a, b = model(seq, sig, blacklist=bl), model(seq, sig, blacklist=bl)
+    assert torch.equal(a.mask, b.mask) and torch.equal(a.pred, b.pred)
+    model.train()
+    a, b = model(seq, sig), model(seq, sig)
+    assert not torch.equal(a.mask, b.mask)
+
+
+@pytest.mark.parametrize(
+    "extra", [{}, dict(HARD, compact=False), HARD], ids=["soft", "hard", "hard-compact"]
+)
+def test_task_gradient_reaches_generator_through_mask(extra):
+    """With kl_weight 0 the only path from the task loss to the mask head is the mask."""
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(kl_weight=0.0, **extra)).train()
+    seq, sig = batch()
+    total, _ = model.loss(model(seq, sig), torch.tensor([0.5, 2.0, -1.0]))
+    total.backward()
+    for p in model.mask_head.parameters():
+        assert torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+    gen = model.generator.layers[0].mixer.mamba_fwd.x_proj.weight.grad
+    assert torch.isfinite(gen).all() and gen.abs().sum() > 0
+
+
+def test_loss_is_smooth_l1_plus_weighted_kl():
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(kl_weight=0.3))
+    seq, sig = batch()
+    out = model(seq, sig)
+    y = torch.tensor([0.0, 3.0, 0.2])
+    total, parts = model.loss(out, y)
+    d = (out.pred - y).abs()
+    manual = torch.where(d < 1, 0.5 * d**2, d - 0.5).mean() + 0.3 * out.kl
+    assert float(total.detach()) == pytest.approx(float(manual.detach()), rel=1e-6)
+    assert set(parts) == {"loss", "task", "kl", "mse", "mask_ratio"}
+
+
+@pytest.mark.parametrize("extra", [{}, HARD], ids=["soft", "hard-compact"])
+def test_batch_size_invariance_eval(extra):
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(n_gene_features=2, **extra)).double().eval()
+    seq, sig = batch()
+    sig = sig.double()
+    feats = torch.randn(3, 2, dtype=torch.float64)
+    if extra:  # make the three selections differ in size so padding is exercised
+        sig[0, :, :] *= 20
+    full = model(seq, sig, gene_features=feats)
+    if extra:
+        assert len(set(full.mask.sum(1).tolist())) > 1
+    for i in range(3):
+        one = model(seq[i : i + 1], sig[i : i + 1], gene_features=feats[i : i + 1])
+        torch.testing.assert_close(one.pred, full.pred[i : i + 1], rtol=0, atol=1e-10)
+        torch.testing.assert_close(one.mask, full.mask[i : i + 1], rtol=0, atol=1e-12)
+
+
+def test_generate_mask_is_eval_mean():
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny()).eval()
+    seq, sig = batch()
+    m = model.generate_mask(seq, sig)
+    torch.testing.assert_close(m, model(seq, sig).mask_mean)
+    bl = torch.zeros(3, 96, dtype=torch.bool)
+    bl[:, 10] = True
+    assert model.generate_mask(seq, sig, blacklist=bl)[:, 5].eq(0).all()
+
+
+def test_gene_features_required_when_configured():
+    model = Seq2Exp(tiny(n_gene_features=2))
+    seq, sig = batch()
+    with pytest.raises(ValueError, match="gene_features"):
+        model(seq, sig)
+
+
+# ----------------------------------------------------------------- planted task
+MOTIF = [2] * 8  # GGGGGGGG in a background without G
+
+
+def _planted(B, L, g):
+    seq = torch.tensor([0, 1, 3])[torch.randint(0, 3, (B, L), generator=g)]
+    y = (torch.rand(B, generator=g) < 0.5).float()
+    pos = torch.randint(0, L - len(MOTIF), (B,), generator=g)
+    for i in range(B):
+        if y[i] > 0:
+            seq[i, pos[i] : pos[i] + len(MOTIF)] = torch.tensor(MOTIF)
+    return seq, torch.zeros(B, L, 1), y, pos
+
+
+@pytest.mark.slow
+def test_planted_motif_mask_concentrates_on_motif():
+    """y = 1 iff an 8-bp G run is present; the hard mask must learn to select it.
+
+    Hard variant without compaction: unselected tokens are zeroed (a soft mask passes the
+    predictor's first RMSNorm unchanged, so it cannot hide anything in a one-layer model).
+    """
+    L, bs = 256, 4
+    cfg = ModelConfig(
+        window_bp=L,
+        bin_size=bs,
+        d_model=16,
+        n_layers_generator=1,
+        n_layers_predictor=1,
+        signal_names=("s",),
+        signal_weights=(1.0,),
+        signal_betas=(0.0,),
+        beta_min=1.0,
+        signal_scale=1.0,
+        variant="hard",
+        compact=False,
+        prior_fraction=0.25,
+        prior_concentration=2.0,
+        kl_weight=0.01,
+        promoter_bp=bs,
+        motif_width=9,
+        head_hidden=16,
+    )
+    torch.manual_seed(0)
+    model = Seq2Exp(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    g = torch.Generator().manual_seed(1)
+    recent, steps = [], 0
+    for _ in range(500):
+        seq, sig, y, _ = _planted(16, L, g)
+        total, parts = model.loss(model(seq, sig), y)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        recent = (recent + [parts["mse"]])[-10:]
+        steps += 1
+        if len(recent) == 10 and max(recent) < 0.02:
+            break
+    model.eval()
+    seq, sig, y, pos = _planted(64, L, torch.Generator().manual_seed(99))
+    with torch.no_grad():
+        out = model(seq, sig)
+    print(f"planted task: {steps} steps")
+    assert float(((out.pred - y) ** 2).mean()) < 0.05
+    on, off = [], []
+    for i in torch.nonzero(y).flatten().tolist():
+        t0, t1 = int(pos[i]) // bs, (int(pos[i]) + len(MOTIF) - 1) // bs + 1
+        keep = torch.ones(L // bs, dtype=torch.bool)
+        keep[t0:t1] = False
+        on.append(float(out.mask_mean[i, t0:t1].mean()))
+        off.append(float(out.mask_mean[i, keep].mean()))
+    assert np.mean(on) > np.mean(off) + 0.25, (np.mean(on), np.mean(off))
