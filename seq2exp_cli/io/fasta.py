@@ -80,7 +80,7 @@ def onehot(codes: np.ndarray) -> np.ndarray:
     np.ndarray, shape (L, 4), float32
         Columns A, C, G, T; ``N`` (code 4) is all zeros.
     """
-    return _ONEHOT[np.asarray(codes)]
+    return np.take(_ONEHOT, np.asarray(codes), axis=0)
 
 
 def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:

@@ -147,16 +147,19 @@ class WindowSource(abc.ABC):
             )
         if orient not in ("transcript", "genome"):
             raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
-        g = self.genes.iloc[index]
-        chrom, tss, strand = g["chrom"], int(g["tss"]), g["strand"]
+        c = self._columns()
+        chrom, tss, strand = c["chrom"][index], int(c["tss"][index]), c["strand"][index]
         start, end = tss - width // 2, tss + width // 2
         size = self.chrom_sizes[chrom]
         lo, hi = max(start, 0), min(end, size)
         a, b = lo - start, hi - start  # valid span inside the window
 
-        seq = np.full(width, 4, dtype=np.uint8)
         k = len(self.signal_names)
-        sig = np.zeros((k, width), dtype=np.float32)
+        seq = np.empty(width, dtype=np.uint8)
+        sig = np.empty((k, width), dtype=np.float32)
+        if a > 0 or b < width:  # padding past a chromosome end
+            seq.fill(4)
+            sig.fill(0.0)
         if hi > lo:
             seq[a:b] = self._fetch_seq(chrom, lo, hi)
             for j, name in enumerate(self.track_names):
@@ -175,16 +178,29 @@ class WindowSource(abc.ABC):
             seq = _COMPLEMENT[seq[::-1]]
             sig = sig[:, ::-1]
             bl = bl[::-1]
-        feats = (
-            g[self.feature_names].to_numpy(dtype=np.float32)
-            if self.feature_names
-            else np.zeros(0, dtype=np.float32)
-        )
         return Window(
-            index=int(index), gene_id=str(g["gene_id"]), chrom=chrom, start=start, end=end,
+            index=int(index), gene_id=c["gene_id"][index], chrom=chrom, start=start, end=end,
             strand=strand, flipped=flipped, seq=seq, signals=sig.T, blacklist=bl,
-            target=float(g["target"]), features=np.nan_to_num(feats),
+            target=float(c["target"][index]), features=c["features"][index],
         )
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The gene-table columns a window needs, as numpy arrays (built once)."""
+        cache = getattr(self, "_column_cache", None)
+        if cache is None:
+            g = self.genes
+            feats = (g[self.feature_names].to_numpy(dtype=np.float32) if self.feature_names
+                     else np.zeros((len(g), 0), dtype=np.float32))
+            cache = {
+                "gene_id": g["gene_id"].astype(str).to_numpy(),
+                "chrom": g["chrom"].astype(str).to_numpy(),
+                "tss": g["tss"].to_numpy(dtype=np.int64),
+                "strand": g["strand"].astype(str).to_numpy(),
+                "target": g["target"].to_numpy(dtype=np.float64),
+                "features": np.nan_to_num(feats),
+            }
+            self._column_cache = cache
+        return cache
 
     def _contact_bp(self, index: int, tss: int, lo: int, hi: int) -> np.ndarray:
         """Per-bp ``log10(1 + contact)`` over genome positions [lo, hi)."""

@@ -1,0 +1,84 @@
+"""``seq2exp train STORE -o RUN``: fit Seq2Exp on a dataset store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import Seq2ExpError
+from .options import DeviceOpt
+
+
+def _parse_overrides(items: list[str] | None) -> dict:
+    import json
+
+    out = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise Seq2ExpError(f"--set {item}: expected FIELD=VALUE, e.g. --set d_model=64")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def main(
+    store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to create (or resume).")],
+    preset: Annotated[str, typer.Option(help="Configuration preset: paper, paper-hard, cpu, cpu-hard.")] = "cpu",
+    variant: Annotated[Optional[str], typer.Option(help="Mask variant: soft or hard (default: the preset's).")] = None,
+    device: DeviceOpt = "auto",
+    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the preset's).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Optimiser steps (default: the preset's).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Genes per step.")] = None,
+    signals: Annotated[Optional[str], typer.Option(help="Signals the model uses, comma-separated (default: all of the store's).")] = None,
+    use_features: Annotated[bool, typer.Option("--features/--no-features", help="Use the store's per-gene features.")] = True,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config field: FIELD=VALUE (repeatable).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
+) -> None:
+    """Train a Seq2Exp model; select it by validation MSE; checkpoint as it goes."""
+    from ..models.config import preset as make_preset
+    from ..store import Store
+    from ..training.loop import train
+
+    st = Store(store)
+    overrides = _parse_overrides(set_)
+    if variant is not None:
+        overrides.setdefault("variant", variant)
+    if seed is not None:
+        overrides["seed"] = seed
+    if steps is not None:
+        overrides["steps"] = steps
+        overrides.setdefault("warmup", min(steps // 10, 5000))
+    if batch_size is not None:
+        overrides["batch_size"] = batch_size
+    names = [s.strip() for s in signals.split(",")] if signals else list(st.signal_names)
+    overrides.setdefault("signal_names", tuple(names))
+    if "signal_weights" not in overrides or "signal_betas" not in overrides:
+        w, b = _signal_params(names)
+        overrides.setdefault("signal_weights", w)
+        overrides.setdefault("signal_betas", b)
+    overrides.setdefault("n_gene_features", len(st.feature_names) if use_features else 0)
+    try:
+        model_cfg, train_cfg = make_preset(preset, **overrides)
+    except ValueError as exc:
+        raise Seq2ExpError(f"--preset {preset}: {exc}") from None
+    run = train(store, output, model_cfg, train_cfg, device=device, resume=resume)
+    print(f"seq2exp: run written to {run} (best model in {run / 'best'})", file=sys.stderr)
+
+
+#: the reference's per-signal mixing weight and Beta constant (method.md), by track name
+_REFERENCE_SIGNAL = {"h3k27ac": (0.4, 1.5), "dnase": (0.4, 0.2), "atac": (0.4, 0.2), "contact": (0.2, 1.0)}
+
+
+def _signal_params(names: list[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Reference weights/constants for known tracks; others get DNase's."""
+    w = tuple(_REFERENCE_SIGNAL.get(n, (0.4, 0.2))[0] for n in names)
+    b = tuple(_REFERENCE_SIGNAL.get(n, (0.4, 0.2))[1] for n in names)
+    return w, b

@@ -1,0 +1,170 @@
+"""Regulatory elements from the learned mask: ``seq2exp call-elements``.
+
+For each gene the generator's Beta-mean mask (deterministic, per token) is expanded to
+base pairs, mapped to genome orientation and clipped to the chromosome.  Elements are
+runs of positions whose mask is at least ``cutoff`` (and, with ``top_fraction``, among the
+gene's top fraction of positions), joined across gaps shorter than ``merge_gap`` bp and
+kept when at least ``min_length`` bp long.
+
+Output columns (BED6+4, 0-based half-open, described by :data:`BED_HEADER`):
+chrom, start, end, name (gene name or id), score (0-1000 = 1000 x mean mask), strand
+(the gene's), mean_mask, max_mask, gene_id, tss_distance (element midpoint - TSS, bp).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .progress import progress_bar
+from .store.windows import Window, WindowSource
+from .training.batches import to_tensors
+
+ELEMENT_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "mean_mask", "max_mask",
+                   "gene_id", "tss_distance"]
+BED_HEADER = "#" + "\t".join(ELEMENT_COLUMNS)
+
+
+@torch.no_grad()
+def gene_masks(
+    source: WindowSource, net, cfg, device, indices=None, batch_size: int = 8,
+    show_progress: bool = True,
+) -> Iterator[tuple[Window, int, np.ndarray]]:
+    """Yield ``(window, genome_start, mask)`` per gene.
+
+    ``mask`` is float32 per bp in genome orientation over ``[genome_start, genome_start +
+    len(mask))``, clipped to the chromosome.
+    """
+    from .predict import check_compatible
+
+    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
+    idx = np.arange(len(source)) if indices is None else np.asarray(indices)
+    net.eval()
+    with progress_bar(show_progress) as bar:
+        task = bar.add_task("calling elements", total=len(idx))
+        for s in range(0, len(idx), batch_size):
+            chunk = idx[s: s + batch_size]
+            wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+            batch = {
+                "seq": np.stack([w.seq for w in wins]),
+                "signals": np.stack([w.signals for w in wins]),
+                "blacklist": np.stack([w.blacklist for w in wins]),
+                "target": np.zeros(len(wins), dtype=np.float32),
+                "features": np.zeros((len(wins), 0), dtype=np.float32),
+            }
+            b = to_tensors(batch, device, sig_idx)
+            tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
+            per_bp = np.repeat(tok, cfg.bin_size, axis=1)
+            for w, m in zip(wins, per_bp):
+                m = w.to_genome(m)
+                size = source.chrom_sizes[w.chrom]
+                lo, hi = max(w.start, 0), min(w.end, size)
+                yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+            bar.advance(task, len(chunk))
+
+
+def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_gap: int = 0) -> np.ndarray:
+    """Runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
+
+    Runs separated by fewer than ``merge_gap`` bp are joined; runs shorter than
+    ``min_length`` bp (after joining) are dropped.
+    """
+    on = np.asarray(mask) >= cutoff
+    if not on.any():
+        return np.zeros((0, 2), dtype=np.int64)
+    edges = np.diff(np.concatenate([[0], on.view(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if merge_gap > 0 and len(starts) > 1:
+        keep = np.concatenate([[True], starts[1:] - ends[:-1] >= merge_gap])
+        starts = starts[keep]
+        ends = ends[np.concatenate([keep[1:], [True]])]
+    ok = ends - starts >= min_length
+    return np.stack([starts[ok], ends[ok]], axis=1).astype(np.int64)
+
+
+def call_elements(
+    source: WindowSource, net, cfg, device, indices=None, cutoff: float = 0.5,
+    min_length: int = 50, merge_gap: int = 100, top_fraction: float | None = None,
+    merged: bool = False, bigwig: str | os.PathLike | None = None, batch_size: int = 8,
+    show_progress: bool = True,
+) -> pd.DataFrame:
+    """Elements of every gene (or of ``indices``) as a sorted DataFrame of
+    :data:`ELEMENT_COLUMNS`; with ``merged`` overlapping elements of different genes are
+    joined (names and ids comma-separated, scores and masks their maximum, strand '.').
+    With ``bigwig`` the per-bp mask (maximum over genes covering a base) is written there.
+    """
+    rows = []
+    cover: dict[str, np.ndarray] = {}
+    for w, lo, m in gene_masks(source, net, cfg, device, indices, batch_size, show_progress):
+        if bigwig is not None:
+            arr = cover.setdefault(w.chrom, np.zeros(source.chrom_sizes[w.chrom], dtype=np.float32))
+            np.maximum(arr[lo: lo + len(m)], m, out=arr[lo: lo + len(m)])
+        thr = cutoff
+        if top_fraction is not None and len(m):
+            thr = max(cutoff, float(np.quantile(m, 1.0 - top_fraction)))
+        iv = mask_intervals(m, thr, min_length, merge_gap)
+        g = source.genes.iloc[w.index]
+        tss = int(g["tss"])
+        for s, e in iv:
+            seg = m[s:e]
+            mean = float(seg.mean())
+            rows.append((w.chrom, lo + int(s), lo + int(e), str(g["name"] or g["gene_id"]),
+                         int(round(1000 * mean)), w.strand, mean, float(seg.max()),
+                         w.gene_id, int((2 * lo + s + e) // 2 - tss)))
+    df = pd.DataFrame(rows, columns=ELEMENT_COLUMNS)
+    if merged:
+        df = merge_across_genes(df)
+    df = sort_bed(df)
+    if bigwig is not None:
+        from .io.bigwig import write_bigwig
+
+        write_bigwig(bigwig, {c: source.chrom_sizes[c] for c in sorted(cover)}, cover)
+    return df
+
+
+def sort_bed(df: pd.DataFrame) -> pd.DataFrame:
+    """Sort as ``sort -k1,1 -k2,2n -k3,3n`` (what ``bedtools sort`` produces)."""
+    return df.sort_values(["chrom", "start", "end"], kind="mergesort").reset_index(drop=True)
+
+
+def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
+    """Join overlapping or touching elements of different genes into one row each."""
+    if df.empty:
+        return df
+    out = []
+    for chrom, sub in sort_bed(df).groupby("chrom", sort=False):
+        s, e = sub["start"].to_numpy(), sub["end"].to_numpy()
+        reach = np.maximum.accumulate(e)
+        group = np.concatenate([[0], np.cumsum(s[1:] > reach[:-1])])
+        for _, part in sub.groupby(group):
+            names = list(dict.fromkeys(part["name"]))
+            ids = list(dict.fromkeys(part["gene_id"]))
+            out.append((chrom, int(part["start"].min()), int(part["end"].max()), ",".join(names),
+                        int(part["score"].max()), ".", float(part["mean_mask"].max()),
+                        float(part["max_mask"].max()), ",".join(ids),
+                        int(part.loc[part["tss_distance"].abs().idxmin(), "tss_distance"])))
+    return pd.DataFrame(out, columns=ELEMENT_COLUMNS)
+
+
+def write_elements(df: pd.DataFrame, output: str | os.PathLike | None, header: bool = True) -> None:
+    """BED6+4 to ``output`` (atomic) or stdout; a ``#`` header line names the columns."""
+    import sys
+
+    from .io.atomic import atomic_path
+
+    def _write(fh) -> None:
+        if header:
+            fh.write(BED_HEADER + "\n")
+        df.to_csv(fh, sep="\t", header=False, index=False, float_format="%.4f")
+
+    if output is None or str(output) == "-":
+        _write(sys.stdout)
+        sys.stdout.flush()
+        return
+    with atomic_path(output) as tmp, open(tmp, "w") as fh:
+        _write(fh)

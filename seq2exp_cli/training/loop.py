@@ -1,0 +1,244 @@
+"""``seq2exp train``: fit a model on a store's training genes, select by validation MSE.
+
+Run folder layout::
+
+    RUN/run.json            store, model and training configuration (written first)
+    RUN/train_metrics.tsv   one row per logged step: loss, parts, lr, tokens/s
+    RUN/val_metrics.tsv     one row per validation: MSE, MAE, Pearson, Spearman, R²
+    RUN/last/               latest checkpoint (weights, config, optimiser + RNG state)
+    RUN/best/               the checkpoint with the lowest validation MSE (used to predict)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .._device import resolve_device
+from ..errors import Seq2ExpError
+from ..io.atomic import write_text_atomic
+from ..progress import progress_bar
+from ..store import Store
+from . import state as st
+from .batches import batch_indices, to_tensors
+from .metrics import regression_metrics
+from .schedule import lr_at
+
+log = logging.getLogger(__name__)
+
+
+def signal_indices(store_signals: list[str], model_signals: list[str], source: str) -> list[int]:
+    """Positions of the model's signal channels in the store's; error naming what is missing."""
+    missing = [s for s in model_signals if s not in store_signals]
+    if missing:
+        raise Seq2ExpError(
+            f"{source}: the model needs signal(s) {', '.join(missing)} but the inputs have "
+            f"{', '.join(store_signals)}; provide them (e.g. --{missing[0]} FILE.bw)"
+        )
+    return [store_signals.index(s) for s in model_signals]
+
+
+@torch.no_grad()
+def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_size: int) -> tuple[dict, np.ndarray]:
+    """Predict genes ``indices`` (eval mode, mean mask) and score them."""
+    model.eval()
+    idx = signal_indices(store.signal_names, list(cfg.signal_names), str(store.path))
+    preds, ratios = [], []
+    for s in range(0, len(indices), batch_size):
+        b = to_tensors(store.batch(indices[s: s + batch_size], cfg.window_bp), device, idx)
+        out = model(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None, b["blacklist"])
+        preds.append(out.pred.float().cpu().numpy())
+        ratios.append(float(out.mask_ratio))
+    pred = np.concatenate(preds) if preds else np.zeros(0)
+    m = regression_metrics(pred, store.genes["target"].to_numpy()[indices])
+    m["mask_ratio"] = float(np.mean(ratios)) if ratios else float("nan")
+    return m, pred
+
+
+def train(
+    store_path: str | Path,
+    run_dir: str | Path,
+    model_cfg,
+    train_cfg,
+    device: str | None = "auto",
+    resume: bool = False,
+    max_steps: int | None = None,
+    log_every: int = 10,
+    on_step: Callable[[int], None] | None = None,
+    show_progress: bool = True,
+) -> Path:
+    """Train a Seq2Exp model; return the run folder.
+
+    Parameters
+    ----------
+    store_path:
+        Dataset store from ``seq2exp preprocess``.
+    run_dir:
+        Output folder (created; with ``resume`` an existing run is continued).
+    model_cfg, train_cfg:
+        :class:`~seq2exp_cli.models.config.ModelConfig` and ``TrainConfig``; the model's
+        ``signal_names`` must be available in the store.
+    max_steps:
+        Stop after this many optimiser steps in this process (the schedule still runs
+        to ``train_cfg.steps``); used to test resuming.
+    on_step:
+        Called after each optimiser step with the step count (for tests and tools).
+    """
+    from ..io.atomic import atomic_dir
+    from ..models.checkpoint import save_model
+    from ..models.seq2exp import Seq2Exp
+
+    ddp = _ddp_setup()
+    store = Store(store_path)
+    run = Path(run_dir)
+    dev = resolve_device(device)
+    if model_cfg.window_bp > store.window_bp:
+        raise Seq2ExpError(
+            f"model window {model_cfg.window_bp} bp exceeds the store's {store.window_bp} bp; "
+            "re-run preprocess with a larger --window or use a smaller preset"
+        )
+    sig_idx = signal_indices(store.signal_names, list(model_cfg.signal_names), str(store.path))
+    if model_cfg.n_gene_features and model_cfg.n_gene_features != len(store.feature_names):
+        raise Seq2ExpError(
+            f"model expects {model_cfg.n_gene_features} gene features, store has "
+            f"{len(store.feature_names)}"
+        )
+    train_idx, val_idx = store.indices("train"), store.indices("val")
+    if len(train_idx) == 0:
+        raise Seq2ExpError(f"{store.path}: no training genes with targets; check --targets and the split")
+    if model_cfg.n_gene_features and not model_cfg.feature_mean:
+        model_cfg = with_feature_scaling(model_cfg, store, train_idx)
+
+    run_json = run / "run.json"
+    if run.exists() and any(run.iterdir()) and not resume:
+        raise Seq2ExpError(f"{run}: exists and is not empty; pass --resume to continue it or choose another -o")
+    run.mkdir(parents=True, exist_ok=True)
+
+    rank0 = ddp is None or ddp["rank"] == 0
+    torch.manual_seed(train_cfg.seed)
+    np.random.seed(train_cfg.seed % (2**32))
+    model = Seq2Exp(model_cfg).to(dev)
+    with torch.no_grad():  # start predictions at the training mean (uses no randomness)
+        model.head.out.bias.fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
+        betas=tuple(train_cfg.betas),
+    )
+    step, best_mse = 0, float("inf")
+    ckpt = st.find_checkpoint(run / "last") if resume else None
+    if resume and ckpt is None and run_json.exists():
+        log.warning("%s: no complete checkpoint yet; starting from step 0", run)
+    if ckpt is not None:
+        from ..models.checkpoint import load_model
+
+        saved, _, _ = load_model(ckpt, device="cpu")
+        model.load_state_dict(saved.state_dict())
+        s = st.load_train_state(ckpt)
+        opt.load_state_dict(s["optimizer"])
+        step, best_mse = int(s["step"]), float(s["extra"].get("best_val_mse", float("inf")))
+        st.set_rng_state(s["rng"])
+        for name in ("train_metrics.tsv", "val_metrics.tsv"):
+            st.truncate_tsv(run / name, step)
+        print(f"seq2exp: resuming {run} at step {step}", file=sys.stderr)
+    elif rank0:
+        write_text_atomic(run_json, json.dumps({
+            "store": str(Path(store_path).resolve()),
+            "model": model_cfg.to_dict(),
+            "train": train_cfg.to_dict(),
+            "device": str(dev),
+            "train_genes": int(len(train_idx)), "val_genes": int(len(val_idx)),
+        }, indent=2) + "\n")
+
+    net = model
+    if ddp is not None:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    use_bf16 = dev.type == "cuda" and train_cfg.precision == "bf16"
+    tokens_per_example = model_cfg.window_bp // model_cfg.bin_size
+    stop_at = train_cfg.steps if max_steps is None else min(train_cfg.steps, step + max_steps)
+
+    def checkpoint(current: int) -> None:
+        if rank0:
+            st.save_checkpoint(run / "last", model, model_cfg, opt, current,
+                               {"best_val_mse": best_mse, "store": str(store.path)})
+
+    t_last, n_tok = time.time(), 0
+    with progress_bar(show_progress and rank0) as bar:
+        task = bar.add_task("training", total=train_cfg.steps, completed=step)
+        while step < stop_at:
+            model.train()
+            lr = lr_at(step, train_cfg.lr, train_cfg.steps, train_cfg.warmup,
+                       train_cfg.warmup_start_lr, train_cfg.min_lr)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            idx = batch_indices(train_idx, train_cfg.batch_size, train_cfg.seed, step)
+            if ddp is not None:
+                idx = idx[ddp["rank"]:: ddp["world"]]
+            b = to_tensors(store.batch(idx, model_cfg.window_bp), dev, sig_idx)
+            with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_bf16):
+                out = net(b["seq"], b["signals"], b["features"] if model_cfg.n_gene_features else None, b["blacklist"])
+                loss, parts = model.loss(out, b["target"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
+            opt.step()
+            step += 1
+            n_tok += len(idx) * tokens_per_example
+            if rank0 and (step % log_every == 0 or step == stop_at):
+                dt = max(time.time() - t_last, 1e-9)
+                row = {"step": step, "loss": float(loss.detach()), "lr": lr, "grad_norm": float(gnorm),
+                       "tokens_per_s": n_tok / dt}
+                row.update({k: float(v) for k, v in parts.items()})
+                st.append_tsv(run / "train_metrics.tsv", row)
+                t_last, n_tok = time.time(), 0
+                bar.update(task, description=f"training loss {row['loss']:.4f} lr {lr:.2e} {row['tokens_per_s']:.0f} tok/s")
+            if rank0 and len(val_idx) and (step % train_cfg.eval_every == 0 or step == train_cfg.steps):
+                m, _ = evaluate_split(model, store, val_idx, model_cfg, dev, train_cfg.batch_size)
+                st.append_tsv(run / "val_metrics.tsv", {"step": step, **m})
+                if m["mse"] < best_mse:
+                    best_mse = m["mse"]
+                    with atomic_dir(run / "best", overwrite=True) as tmp:
+                        save_model(tmp, model, model_cfg, {"step": step, "val": m, "store": str(store.path)})
+            if step % train_cfg.checkpoint_every == 0 or step == stop_at:
+                checkpoint(step)
+            bar.update(task, completed=step)
+            if on_step is not None:
+                on_step(step)
+    if rank0 and not (run / "best").exists():
+        # no validation genes: the last weights are the selection
+        with atomic_dir(run / "best", overwrite=True) as tmp:
+            save_model(tmp, model, model_cfg, {"step": step, "val": None, "store": str(store.path)})
+    if ddp is not None:
+        torch.distributed.destroy_process_group()
+    return run
+
+
+def with_feature_scaling(model_cfg, store: Store, train_idx: np.ndarray):
+    """``model_cfg`` with ``feature_mean``/``feature_scale`` from the training genes."""
+    from ..models.config import replace
+
+    f = store.genes[store.feature_names].to_numpy(dtype=np.float64)[train_idx]
+    mean = np.nan_to_num(np.nanmean(f, axis=0)) if len(f) else np.zeros(f.shape[1])
+    sd = np.nan_to_num(np.nanstd(f, axis=0)) if len(f) else np.ones(f.shape[1])
+    sd[sd <= 0] = 1.0
+    return replace(model_cfg, feature_mean=tuple(mean.tolist()), feature_scale=tuple(sd.tolist()))
+
+
+def _ddp_setup() -> dict | None:
+    """Join a torchrun process group when launched with WORLD_SIZE > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return None
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    torch.distributed.init_process_group(backend)
+    rank = torch.distributed.get_rank()
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    return {"rank": rank, "world": world}

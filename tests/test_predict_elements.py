@@ -1,0 +1,135 @@
+"""predict / call-elements / plot-locus through the CLI, on a tiny trained model."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+from typer.testing import CliRunner
+
+from seq2exp_cli.cli import app
+from seq2exp_cli.elements import mask_intervals, merge_across_genes
+from seq2exp_cli.models.config import preset
+from seq2exp_cli.store import preprocess
+from seq2exp_cli.training.loop import train
+
+from _fixtures import RES, W, make_tiny_inputs
+
+TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
+            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
+            steps=3, warmup=1, batch_size=2, eval_every=3, checkpoint_every=3, seed=1)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
+    store = tmp_path_factory.mktemp("st") / "store"
+    preprocess(store, d / "genome.fa", d / "genes.tsv",
+               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
+               blacklist=d / "blacklist.bed", window_bp=W, resolution=RES, show_progress=False)
+    m, t = preset("cpu", **TINY)
+    run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu", show_progress=False)
+    files = ["--fasta", str(d / "genome.fa"), "--genes", str(d / "genes.tsv"),
+             "--h3k27ac", str(d / "h3k27ac.bw"), "--dnase", str(d / "dnase.bw"),
+             "--blacklist", str(d / "blacklist.bed"), "--resolution", str(RES)]
+    return d, store, run, files
+
+
+def _run(args):
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, (r.output, r.exception)
+    return r.stdout
+
+
+def test_mask_intervals_hand_case():
+    m = np.array([0, .6, .7, 0, 0, .9, .9, .9, 0, .55, 0], dtype=np.float32)
+    np.testing.assert_array_equal(mask_intervals(m, 0.5), [[1, 3], [5, 8], [9, 10]])
+    np.testing.assert_array_equal(mask_intervals(m, 0.5, min_length=2), [[1, 3], [5, 8]])
+    np.testing.assert_array_equal(mask_intervals(m, 0.5, merge_gap=3), [[1, 10]])
+    np.testing.assert_array_equal(mask_intervals(m, 0.5, merge_gap=2), [[1, 3], [5, 10]])
+    assert mask_intervals(m, 0.95).shape == (0, 2)
+
+
+def test_merge_across_genes_hand_case():
+    df = pd.DataFrame({
+        "chrom": ["chr1", "chr1", "chr1"], "start": [100, 150, 400], "end": [200, 300, 500],
+        "name": ["A", "B", "A"], "score": [500, 700, 100], "strand": ["+", "-", "+"],
+        "mean_mask": [.5, .7, .1], "max_mask": [.6, .9, .2], "gene_id": ["a", "b", "a"],
+        "tss_distance": [-50, 20, 300]})
+    out = merge_across_genes(df)
+    assert out[["start", "end", "name", "score", "strand"]].values.tolist() == [
+        [100, 300, "A,B", 700, "."], [400, 500, "A", 100, "."]]
+    assert out["tss_distance"].tolist() == [20, 300]
+
+
+def test_predict_from_store_equals_predict_from_files(setup):
+    d, store, run, files = setup
+    a = pd.read_csv(io.StringIO(_run(["predict", "--store", str(store), "--model", str(run),
+                                      "--device", "cpu"])), sep="\t")
+    b = pd.read_csv(io.StringIO(_run(["predict", *files, "--model", str(run)])), sep="\t")
+    assert list(a.columns) == ["gene_id", "name", "chrom", "tss", "strand", "prediction", "target"]
+    assert list(b.columns[:6]) == list(a.columns[:6]) and len(a) == 4
+    np.testing.assert_allclose(a["prediction"], b["prediction"], rtol=1e-5)
+    assert np.isnan(a.loc[a.gene_id == "g4", "target"]).all()
+
+
+def test_missing_signal_is_named(setup, tmp_path):
+    d, store, run, files = setup
+    r = CliRunner().invoke(app, ["predict", "--fasta", str(d / "genome.fa"), "--genes",
+                                 str(d / "genes.tsv"), "--dnase", str(d / "dnase.bw"),
+                                 "--resolution", str(RES), "--model", str(run)])
+    assert r.exit_code != 0 and "h3k27ac" in str(r.exception)
+
+
+def test_call_elements_bed_works_with_bedtools(setup, tmp_path):
+    d, store, run, files = setup
+    bw = tmp_path / "mask.bw"
+    bed = _run(["call-elements", *files, "--model", str(run), "--cutoff", "0.3",
+                "--min-length", "1", "--bigwig", str(bw)])
+    lines = [l for l in bed.splitlines() if not l.startswith("#")]
+    assert bed.startswith("#chrom\tstart\tend\tname\tscore\tstrand\tmean_mask")
+    assert lines, "the tiny model should give some bases a mask above 0.3"
+    path = tmp_path / "el.bed"
+    path.write_text(bed)
+    srt = subprocess.run(["bedtools", "sort", "-i", str(path)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert srt == lines  # already sorted as bedtools sorts
+    merged = subprocess.run(["bedtools", "merge", "-i", str(path)], capture_output=True,
+                            text=True, check=True)
+    assert merged.stderr == "" and merged.stdout
+    peaks = tmp_path / "peaks.bed"
+    first = lines[0].split("\t")
+    peaks.write_text(f"{first[0]}\t{first[1]}\t{int(first[1]) + 1}\tp1\n")
+    hit = subprocess.run(["bedtools", "intersect", "-a", str(path), "-b", str(peaks), "-u"],
+                         capture_output=True, text=True, check=True)
+    assert hit.stderr == "" and hit.stdout.splitlines()[0].split("\t")[:3] == first[:3]
+    # bigWig: readable, values in [0, 1], and each element's bases have mask >= cutoff
+    with pyBigWig.open(str(bw)) as fh:
+        c, s, e = first[0], int(first[1]), int(first[2])
+        vals = np.array(fh.values(c, s, e))
+        assert (vals >= 0.3 - 1e-6).all() and (vals <= 1).all()
+        assert float(first[7]) <= vals.max() + 1e-4
+
+
+def test_blacklisted_bases_are_never_elements(setup):
+    d, store, run, files = setup
+    bed = _run(["call-elements", "--store", str(store), "--model", str(run), "--cutoff", "1e-6",
+                "--min-length", "1", "--gene", "g1"])
+    rows = [l.split("\t") for l in bed.splitlines() if not l.startswith("#")]
+    covered = np.zeros(50_000, dtype=bool)
+    for r in rows:
+        covered[int(r[1]): int(r[2])] = True
+    assert not covered[24_000:24_100].any() and covered[15_000:24_000].all()
+
+
+def test_plot_locus_png(setup, tmp_path):
+    d, store, run, files = setup
+    png = tmp_path / "locus.png"
+    (tmp_path / "truth.bed").write_text("chr1\t20000\t20500\tenh\n")
+    _run(["plot-locus", "ONE", "-o", str(png), "--store", str(store), "--model", str(run),
+          "--truth", str(tmp_path / "truth.bed")])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

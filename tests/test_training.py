@@ -1,0 +1,116 @@
+"""Training loop: schedule, batch order, metrics, checkpoints and resuming after SIGKILL."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from seq2exp_cli.models.config import preset
+from seq2exp_cli.store import preprocess
+from seq2exp_cli.training.batches import batch_indices
+from seq2exp_cli.training.loop import train
+from seq2exp_cli.training.metrics import regression_metrics, spearman
+from seq2exp_cli.training.schedule import lr_at
+
+from _fixtures import RES, W, make_tiny_inputs
+
+TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
+            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
+            steps=8, warmup=2, batch_size=2, eval_every=3, checkpoint_every=2, seed=5)
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
+    # chr1 genes train; put chr22 in validation so model selection runs
+    out = tmp_path_factory.mktemp("st") / "store"
+    preprocess(out, d / "genome.fa", d / "genes.tsv",
+               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
+               window_bp=W, resolution=RES, val_chroms=["chr22"], test_chroms=["chrX"],
+               show_progress=False)
+    return out
+
+
+def test_schedule_closed_form():
+    kw = dict(lr=5e-4, steps=100, warmup=10, warmup_start_lr=1e-5, min_lr=1e-4)
+    assert lr_at(0, **kw) == pytest.approx(1e-5)
+    assert lr_at(5, **kw) == pytest.approx(1e-5 + 0.5 * (5e-4 - 1e-5))
+    assert lr_at(10, **kw) == pytest.approx(5e-4)
+    assert lr_at(55, **kw) == pytest.approx(1e-4 + 0.5 * 4e-4 * (1 + math.cos(math.pi * 0.5)))
+    assert lr_at(100, **kw) == pytest.approx(1e-4) and lr_at(500, **kw) == pytest.approx(1e-4)
+
+
+def test_batches_cover_each_epoch_and_are_keyed_by_step():
+    pool = np.array([3, 5, 7, 11, 13])
+    first = np.concatenate([batch_indices(pool, 2, seed=1, step=s) for s in range(5)])
+    # 10 draws = two epochs: each a permutation of the pool
+    assert sorted(first[:5]) == sorted(pool) and sorted(first[5:]) == sorted(pool)
+    np.testing.assert_array_equal(batch_indices(pool, 2, 1, 3), batch_indices(pool, 2, 1, 3))
+    assert not np.array_equal(
+        np.concatenate([batch_indices(pool, 5, 1, s) for s in range(3)]),
+        np.concatenate([batch_indices(pool, 5, 2, s) for s in range(3)]))
+
+
+def test_metrics_hand_computed():
+    pred, y = [1.0, 2.0, 4.0], [1.0, 3.0, 3.0]
+    m = regression_metrics(pred, y)
+    assert m["n"] == 3 and m["mse"] == pytest.approx(2 / 3) and m["mae"] == pytest.approx(2 / 3)
+    # Pearson by hand: pred centred (-4/3, -1/3, 5/3), y centred (-4/3, 2/3, 2/3)
+    num = 16 / 9 - 2 / 9 + 10 / 9
+    den = math.sqrt((16 + 1 + 25) / 9 * (16 + 4 + 4) / 9)
+    assert m["pearson"] == pytest.approx(num / den)
+    assert m["r2"] == pytest.approx(1 - 2 / (24 / 9))
+    assert spearman([1, 2, 3, 4], [10, 20, 20, 40]) == pytest.approx(np.corrcoef([1, 2, 3, 4], [1, 2.5, 2.5, 4])[0, 1])
+
+
+def test_train_writes_run_and_selects_best(store_path, tmp_path):
+    m, t = preset("cpu", **TINY)
+    run = train(store_path, tmp_path / "run", m, t, device="cpu", log_every=1, show_progress=False)
+    tr = (run / "train_metrics.tsv").read_text().splitlines()
+    assert tr[0].split("\t")[:3] == ["step", "loss", "lr"] and len(tr) == 1 + 8
+    va = (run / "val_metrics.tsv").read_text().splitlines()
+    assert [int(r.split("\t")[0]) for r in va[1:]] == [3, 6, 8]
+    mses = [float(r.split("\t")[va[0].split("\t").index("mse")]) for r in va[1:]]
+    import json
+
+    best = json.loads((run / "best" / "config.json").read_text())
+    assert best["meta"]["val"]["mse"] == pytest.approx(min(mses))
+    assert (run / "last" / "train_state.pt").exists()
+
+
+def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
+    m, t = preset("cpu", **TINY)
+    full = train(store_path, tmp_path / "full", m, t, device="cpu", show_progress=False)
+    killed = tmp_path / "killed"
+    script = textwrap.dedent(f"""
+        import os, signal
+        from seq2exp_cli.models.config import preset
+        from seq2exp_cli.training.loop import train
+        m, t = preset("cpu", **{TINY!r})
+        def on_step(s):
+            if s == 5:
+                os.kill(os.getpid(), signal.SIGKILL)
+        train({str(store_path)!r}, {str(killed)!r}, m, t, device="cpu", log_every=1,
+              on_step=on_step, show_progress=False)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert r.returncode == -9, r.stderr
+    import json
+
+    last = json.loads((killed / "last" / "config.json").read_text())
+    assert last["meta"]["step"] == 4
+    train(store_path, killed, m, t, device="cpu", resume=True, log_every=1, show_progress=False)
+    a = load_file(str(full / "last" / "model.safetensors"))
+    b = load_file(str(killed / "last" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    steps = [int(r.split("\t")[0]) for r in (killed / "train_metrics.tsv").read_text().splitlines()[1:]]
+    assert steps == list(range(1, 9))  # the row of step 5 written before the kill is not repeated
