@@ -19,7 +19,7 @@ from .errors import Seq2ExpError
 from .progress import progress_bar
 from .store.windows import WindowSource
 from .training.batches import to_tensors
-from .training.loop import signal_indices
+from .training.loop import run_model, signal_indices
 
 #: Columns of ``seq2exp predict`` output, in order (``target`` added when known).
 PREDICT_COLUMNS = ["gene_id", "name", "chrom", "tss", "strand", "prediction"]
@@ -104,9 +104,8 @@ def predict(
         task = bar.add_task("predicting", total=len(idx))
         for s in range(0, len(idx), batch_size):
             chunk = idx[s: s + batch_size]
-            b = to_tensors(source.batch(chunk, cfg.window_bp), device, sig_idx)
-            out = net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-                      b["blacklist"])
+            batch = source.batch(chunk, cfg.window_bp)
+            out = run_model(net, cfg, batch, to_tensors(batch, device, sig_idx))
             preds[s: s + len(chunk)] = out.pred.float().cpu().numpy()
             bar.advance(task, len(chunk))
     g = source.genes.iloc[idx]

@@ -257,3 +257,48 @@ def test_planted_motif_mask_concentrates_on_motif():
         on.append(float(out.mask_mean[i, t0:t1].mean()))
         off.append(float(out.mask_mean[i, keep].mean()))
     assert np.mean(on) > np.mean(off) + 0.25, (np.mean(on), np.mean(off))
+
+
+def _small(**kw):
+    base = dict(window_bp=64, bin_size=4, d_model=8, n_layers_generator=1, n_layers_predictor=1,
+                signal_names=("a", "b"), signal_weights=(0.5, 0.5), signal_betas=(1.0, 1.0),
+                promoter_bp=8, motif_width=5, head_hidden=8)
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def test_mask_sources_none_and_fixed():
+    torch.manual_seed(0)
+    seq, sig = torch.randint(0, 5, (2, 64)), torch.rand(2, 64, 2)
+    none = Seq2Exp(_small(mask_source="none")).eval()
+    assert none.generator is None and none.mask_head is None
+    out = none(seq, sig)
+    assert torch.equal(out.mask, torch.ones(2, 16)) and float(out.kl) == 0.0
+    seq_only = Seq2Exp(_small(mask_source="none", use_signals=False)).eval()
+    torch.testing.assert_close(seq_only(seq, sig).pred, seq_only(seq, sig * 5 + 1).pred)
+    fixed = Seq2Exp(_small(mask_source="fixed", mask_token=True)).eval()
+    with torch.no_grad():
+        fixed.mask_token.normal_()
+    m = torch.zeros(2, 16)
+    m[:, 2:4] = 1.0
+    a = fixed(seq, sig, mask=m).pred
+    # masked tokens become the mask token: changing their bases and signals changes nothing
+    seq2, sig2 = seq.clone(), sig.clone()
+    seq2[:, 40:48], sig2[:, 40:48] = (seq2[:, 40:48] + 1) % 4, sig2[:, 40:48] + 3
+    torch.testing.assert_close(fixed(seq2, sig2, mask=m).pred, a)
+    seq2[:, 8:12] = (seq2[:, 8:12] + 1) % 4  # token 2 is selected: the output moves
+    assert not torch.equal(fixed(seq2, sig2, mask=m).pred, a)
+    with pytest.raises(ValueError, match="mask of shape"):
+        fixed(seq, sig)
+
+
+def test_feature_standardisation_inside_the_model():
+    torch.manual_seed(0)
+    seq, sig = torch.randint(0, 5, (3, 64)), torch.rand(3, 64, 2)
+    feats = torch.tensor([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0]])
+    mean, scale = (2.0, 200.0), (1.0, 100.0)
+    scaled = Seq2Exp(_small(n_gene_features=2, feature_mean=mean, feature_scale=scale)).eval()
+    plain = Seq2Exp(_small(n_gene_features=2)).eval()
+    plain.load_state_dict(scaled.state_dict())
+    z = (feats - torch.tensor(mean)) / torch.tensor(scale)
+    torch.testing.assert_close(scaled(seq, sig, feats).pred, plain(seq, sig, z).pred)

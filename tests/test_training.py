@@ -114,3 +114,61 @@ def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
     steps = [int(r.split("\t")[0]) for r in (killed / "train_metrics.tsv").read_text().splitlines()[1:]]
     assert steps == list(range(1, 9))  # the row of step 5 written before the kill is not repeated
+
+
+def test_top_fraction_mask_hand_case():
+    from seq2exp_cli.training.fixed_mask import top_fraction_mask
+
+    s = torch.tensor([[0.1, 0.9, 0.5, 0.0, 0.7, 0.2, 0.0, 0.0, 0.0, 0.3]])
+    # top 30 % of 10 tokens = 3: 0.9, 0.7, 0.5
+    assert top_fraction_mask(s, 0.3).tolist() == [[0, 1, 1, 0, 1, 0, 0, 0, 0, 0]]
+    # tokens with score 0 are never selected, even inside the top fraction
+    assert top_fraction_mask(s, 0.9).sum() == 6
+
+
+def test_peak_token_scores_hand_case():
+    import pandas as pd
+
+    from seq2exp_cli.training.fixed_mask import PeakTopK
+
+    peaks = pd.DataFrame({"chrom": ["chr1", "chr1"], "start": [1050, 1390], "end": [1120, 1400],
+                          "score": [5, 9]})
+    p = PeakTopK(peaks, top=0.5)
+    # window chr1:1000-1400 in 100-bp tokens: token 0 <- peak 1 (5), token 3 <- peak 2 (9)
+    np.testing.assert_array_equal(p.token_scores("chr1", 1000, 400, 100, False), [5, 5, 0, 9])
+    np.testing.assert_array_equal(p.token_scores("chr1", 1000, 400, 100, True), [9, 0, 5, 5])
+
+
+def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
+    from seq2exp_cli.store import Store
+    from seq2exp_cli.training.fixed_mask import GeneratorTopK, PeakTopK
+    import pandas as pd
+
+    m, t = preset("cpu", **{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
+    gen_run = train(store_path, tmp_path / "gen", m, t, device="cpu", show_progress=False)
+    st = Store(store_path)
+    fixed, _ = preset("cpu", **{**TINY, "steps": 3, "mask_source": "fixed"})
+    seen = []
+
+    class Spy(GeneratorTopK):
+        def __call__(self, batch, tensors, bin_size):
+            mask = super().__call__(batch, tensors, bin_size)
+            seen.append(mask)
+            return mask
+
+    prov = Spy(gen_run, 0.1, st.signal_names, torch.device("cpu"))
+    run = train(store_path, tmp_path / "re", fixed, t, device="cpu", show_progress=False,
+                mask_provider=prov)
+    assert seen and all(float(s.sum(1).max()) <= 20 for s in seen)  # 10 % of 200 tokens
+    assert (run / "val_metrics.tsv").exists()  # (this fixture has no test genes with targets)
+    peaks = pd.DataFrame({"chrom": ["chr1"], "start": [20_000], "end": [21_000], "score": [1.0]})
+    run2 = train(store_path, tmp_path / "pk", fixed, t, device="cpu", show_progress=False,
+                 mask_provider=PeakTopK(peaks, 0.1))
+    assert (run2 / "best" / "model.safetensors").exists()
+    from seq2exp_cli.models.checkpoint import load_model
+    from seq2exp_cli.errors import Seq2ExpError
+    from seq2exp_cli.predict import predict
+
+    net, cfg, _ = load_model(run2 / "best")
+    with pytest.raises(Seq2ExpError, match="mask-from"):
+        predict(st, net, cfg, torch.device("cpu"), show_progress=False)

@@ -213,33 +213,53 @@ class Seq2Exp(nn.Module):
             Required when ``cfg.n_gene_features > 0``.
         blacklist : torch.BoolTensor, shape=(B, L), optional
             True at blacklisted bp; their tokens get mask 0.
+        mask : torch.Tensor, shape=(B, T), optional
+            The mask to apply when ``cfg.mask_source == "fixed"`` (values in [0, 1]).
 
         Returns
         -------
         Seq2ExpOutput
             ``pred (B,)``, ``mask (B, T)``, ``mask_mean (B, T)``, ``kl`` and ``mask_ratio``
-            (scalars); ``T = L // bin_size``.
+            (scalars); ``T = L // bin_size``.  Without a learned mask ``kl`` is 0 and
+            ``mask_mean`` is the applied mask.
         """
         cfg = self.cfg
         B, L = seq.shape
-        seq_emb, sig_emb, alpha, beta = self._generate(seq, signals)
         span = promoter_token_span(L, cfg.bin_size, cfg.promoter_bp)
         bl = self._token_blacklist(blacklist, B, L)
-
-        with no_autocast(alpha.device.type):
-            mean = beta_mean(alpha, beta)
-            kl = beta_kl(alpha, beta, self.prior_alpha, self.prior_beta).mean()
-            m = sample_mask(alpha, beta, sample=self.training)
-            if cfg.variant == "hard":
-                m = straight_through_threshold(m, cfg.mask_threshold)
+        if cfg.mask_source == "learned":
+            seq_emb, sig_emb, alpha, beta = self._generate(seq, signals)
+            with no_autocast(alpha.device.type):
+                mean = beta_mean(alpha, beta)
+                kl = beta_kl(alpha, beta, self.prior_alpha, self.prior_beta).mean()
+                m = sample_mask(alpha, beta, sample=self.training)
+                if cfg.variant == "hard":
+                    m = straight_through_threshold(m, cfg.mask_threshold)
+                m = force_regions(m, bl, span)
+        else:
+            seq_emb, sig_emb, _ = self._embed(seq, signals)
+            T = seq_emb.shape[1]
+            if cfg.mask_source == "fixed":
+                if mask is None or tuple(mask.shape) != (B, T):
+                    raise ValueError(f"mask_source='fixed' needs a mask of shape ({B}, {T})")
+                m = mask.to(device=seq_emb.device, dtype=torch.float32)
+            else:
+                m = torch.ones(B, T, device=seq_emb.device)
             m = force_regions(m, bl, span)
+            mean, kl = m, torch.zeros((), device=seq_emb.device)
 
-        x = seq_emb + sig_emb
-        if cfg.variant == "hard" and cfg.compact:
+        x = seq_emb + sig_emb if cfg.use_signals else seq_emb
+        if cfg.variant == "hard" and cfg.compact and cfg.mask_source != "none":
             pooled = self._predict_compact(x, m, span)
         else:
-            h = self.predictor(x * m.unsqueeze(-1).to(x.dtype))
+            mx = m.unsqueeze(-1).to(x.dtype)
+            xm = x * mx
+            if self.mask_token is not None:
+                xm = xm + (1 - mx) * self.mask_token.to(x.dtype)
+            h = self.predictor(xm)
             pooled = h[:, span[0] : span[1]].mean(1)
+        if gene_features is not None and self.feature_mean is not None:
+            gene_features = (gene_features - self.feature_mean) / self.feature_scale
         pred = self.head(pooled, gene_features).float()
         return Seq2ExpOutput(
             pred=pred, mask=m, mask_mean=mean, kl=kl, mask_ratio=m.detach().float().mean()

@@ -218,7 +218,8 @@ class WindowSource(abc.ABC):
         self, indices: Sequence[int], width: int | None = None, orient: str = "transcript"
     ) -> dict[str, np.ndarray]:
         """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
-        (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,)."""
+        (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
+        and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
         wins = [self.window(int(i), width, orient) for i in indices]
         return {
             "seq": np.stack([w.seq for w in wins]),
@@ -227,4 +228,7 @@ class WindowSource(abc.ABC):
             "target": np.array([w.target for w in wins], dtype=np.float32),
             "features": np.stack([w.features for w in wins]).astype(np.float32),
             "index": np.array([w.index for w in wins], dtype=np.int64),
+            "start": np.array([w.start for w in wins], dtype=np.int64),
+            "flipped": np.array([w.flipped for w in wins], dtype=bool),
+            "chrom": [w.chrom for w in wins],
         }

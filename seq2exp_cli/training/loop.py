@@ -46,15 +46,30 @@ def signal_indices(store_signals: list[str], model_signals: list[str], source: s
     return [store_signals.index(s) for s in model_signals]
 
 
+def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
+    """Forward a batch (numpy ``batch`` from :meth:`Store.batch`, tensors ``b``)."""
+    mask = None
+    if cfg.mask_source == "fixed":
+        if mask_provider is None:
+            raise Seq2ExpError(
+                "this model takes its mask from outside (mask_source='fixed'); give the mask "
+                "source it was trained with (--mask-from RUN or --mask-from-peaks FILE)"
+            )
+        mask = mask_provider(batch, b, cfg.bin_size)
+    return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
+               b["blacklist"], mask=mask)
+
+
 @torch.no_grad()
-def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_size: int) -> tuple[dict, np.ndarray]:
+def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_size: int,
+                   mask_provider=None) -> tuple[dict, np.ndarray]:
     """Predict genes ``indices`` (eval mode, mean mask) and score them."""
     model.eval()
     idx = signal_indices(store.signal_names, list(cfg.signal_names), str(store.path))
     preds, ratios = [], []
     for s in range(0, len(indices), batch_size):
-        b = to_tensors(store.batch(indices[s: s + batch_size], cfg.window_bp), device, idx)
-        out = model(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None, b["blacklist"])
+        batch = store.batch(indices[s: s + batch_size], cfg.window_bp)
+        out = run_model(model, cfg, batch, to_tensors(batch, device, idx), mask_provider)
         preds.append(out.pred.float().cpu().numpy())
         ratios.append(float(out.mask_ratio))
     pred = np.concatenate(preds) if preds else np.zeros(0)
@@ -74,6 +89,7 @@ def train(
     log_every: int = 10,
     on_step: Callable[[int], None] | None = None,
     show_progress: bool = True,
+    mask_provider=None,
 ) -> Path:
     """Train a Seq2Exp model; return the run folder.
 
@@ -91,6 +107,11 @@ def train(
         to ``train_cfg.steps``); used to test resuming.
     on_step:
         Called after each optimiser step with the step count (for tests and tools).
+    mask_provider:
+        For ``model_cfg.mask_source == "fixed"``: a callable ``(batch, tensors, bin_size)
+        -> (B, T)`` mask (see :mod:`.fixed_mask`).
+
+    When training ends the best model is scored on the test genes (``test_metrics.tsv``).
     """
     from ..io.atomic import atomic_dir
     from ..models.checkpoint import save_model
@@ -181,9 +202,10 @@ def train(
             idx = batch_indices(train_idx, train_cfg.batch_size, train_cfg.seed, step)
             if ddp is not None:
                 idx = idx[ddp["rank"]:: ddp["world"]]
-            b = to_tensors(store.batch(idx, model_cfg.window_bp), dev, sig_idx)
+            batch = store.batch(idx, model_cfg.window_bp)
+            b = to_tensors(batch, dev, sig_idx)
             with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_bf16):
-                out = net(b["seq"], b["signals"], b["features"] if model_cfg.n_gene_features else None, b["blacklist"])
+                out = run_model(net, model_cfg, batch, b, mask_provider)
                 loss, parts = model.loss(out, b["target"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -200,7 +222,8 @@ def train(
                 t_last, n_tok = time.time(), 0
                 bar.update(task, description=f"training loss {row['loss']:.4f} lr {lr:.2e} {row['tokens_per_s']:.0f} tok/s")
             if rank0 and len(val_idx) and (step % train_cfg.eval_every == 0 or step == train_cfg.steps):
-                m, _ = evaluate_split(model, store, val_idx, model_cfg, dev, train_cfg.batch_size)
+                m, _ = evaluate_split(model, store, val_idx, model_cfg, dev, train_cfg.batch_size,
+                                      mask_provider)
                 st.append_tsv(run / "val_metrics.tsv", {"step": step, **m})
                 if m["mse"] < best_mse:
                     best_mse = m["mse"]
@@ -215,6 +238,15 @@ def train(
         # no validation genes: the last weights are the selection
         with atomic_dir(run / "best", overwrite=True) as tmp:
             save_model(tmp, model, model_cfg, {"step": step, "val": None, "store": str(store.path)})
+    test_idx = store.indices("test")
+    if rank0 and step >= train_cfg.steps and len(test_idx):
+        from ..models.checkpoint import load_model
+
+        best, _, meta = load_model(run / "best", device=dev)
+        m, _ = evaluate_split(best, store, test_idx, model_cfg, dev, train_cfg.batch_size,
+                              mask_provider)
+        (run / "test_metrics.tsv").unlink(missing_ok=True)
+        st.append_tsv(run / "test_metrics.tsv", {"step": meta.get("step", step), **m})
     if ddp is not None:
         torch.distributed.destroy_process_group()
     return run
