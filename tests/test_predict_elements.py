@@ -133,3 +133,48 @@ def test_plot_locus_png(setup, tmp_path):
     _run(["plot-locus", "ONE", "-o", str(png), "--store", str(store), "--model", str(run),
           "--truth", str(tmp_path / "truth.bed")])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_pipeline_with_bedtools_and_macs3_peaks(setup, tmp_path):
+    """`seq2exp call-elements | bedtools merge -i -` and `| bedtools intersect` with MACS3
+    peaks called by `macs3 bdgpeakcall` on the DNase track, all through real pipes."""
+    import os
+    import sys
+
+    from seq2exp_cli.evaluation.peaks import find_macs3
+    from seq2exp_cli.io.bigwig import BigWigTrack, write_bedgraph
+
+    d, store, run, files = setup
+    bdg = tmp_path / "dnase.bdg"
+    with BigWigTrack(d / "dnase.bw") as bw, open(bdg, "w") as fh:
+        for chrom in ("chr1", "chr22", "chrX"):
+            write_bedgraph(fh, chrom, bw.chrom_values(chrom))
+    macs3 = find_macs3()
+    subprocess.run([macs3, "bdgpeakcall", "-i", str(bdg), "-c", "6", "-l", "20", "-g", "10",
+                    "--outdir", str(tmp_path), "-o", "peaks.narrowPeak"], check=True,
+                   capture_output=True)
+    peaks = tmp_path / "peaks.narrowPeak"
+    n_peaks = sum(1 for l in peaks.read_text().splitlines() if l.startswith("chr"))
+    assert n_peaks > 10
+    cli = f"{sys.executable} -m seq2exp_cli call-elements " + " ".join(files) + \
+        f" --model {run} --cutoff 0.3 --min-length 1"
+    env = {**os.environ, "SEQ2EXP_PROGRESS": "0"}
+    merged = subprocess.run(f"{cli} | bedtools merge -i -", shell=True, capture_output=True,
+                            text=True, env=env, check=True)
+    assert merged.stdout and "error" not in merged.stderr.lower()
+    hit = subprocess.run(f"{cli} | bedtools intersect -a - -b {peaks} -u | wc -l", shell=True,
+                         capture_output=True, text=True, env=env, check=True)
+    n_hit = int(hit.stdout.strip())
+    assert "error" not in hit.stderr.lower() and 0 < n_hit
+    near = subprocess.run(f"{cli} | bedtools closest -a - -b {peaks} -d | head -3", shell=True,
+                          capture_output=True, text=True, env=env, check=True)
+    assert len(near.stdout.splitlines()) == 3 and "error" not in near.stderr.lower()
+
+
+def test_plot_training_png(setup, tmp_path):
+    d, store, run, files = setup
+    png = tmp_path / "curve.png"
+    _run(["plot-training", str(run), "-o", str(png)])
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5_000
+    r = CliRunner().invoke(app, ["plot-training", str(tmp_path), "-o", str(png)])
+    assert r.exit_code != 0

@@ -47,6 +47,7 @@ def _register() -> None:
     from . import preprocess as _preprocess
     from . import call_elements as _call_elements
     from . import plot_locus as _plot_locus
+    from . import plot_training as _plot_training
     from . import predict as _predict
     from . import simulate as _simulate
     from . import train as _train
@@ -60,6 +61,7 @@ def _register() -> None:
     app.command("predict")(_predict.main)
     app.command("call-elements")(_call_elements.main)
     app.command("plot-locus")(_plot_locus.main)
+    app.command("plot-training")(_plot_training.main)
     app.command("evaluate")(_evaluate.main)
     app.command("compare-peaks")(_compare_peaks.main)
     # -- more commands registered below --

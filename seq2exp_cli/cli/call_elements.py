@@ -36,6 +36,7 @@ def main(
     per_gene: Annotated[bool, typer.Option("--per-gene/--merged", help="One row per gene and element, or elements merged across genes.")] = True,
     bigwig: Annotated[Optional[Path], typer.Option("--bigwig", help="Also write the per-bp mask (max over genes) as bigWig.")] = None,
     gene: Annotated[Optional[list[str]], typer.Option("--gene", help="Only these genes (id or name; repeatable).")] = None,
+    split: Annotated[Optional[str], typer.Option(help="Only genes of this split (train, val, test).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Genes per batch.")] = 8,
     resolution: ResolutionOpt = 5000,
     normalization: NormOpt = "VC",
@@ -47,7 +48,9 @@ def main(
     net, cfg, _meta, dev = load_predictor(model, device)
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,
                          cfg.window_bp, resolution, normalization, tuple(cfg.signal_names))
-    idx = [source.gene_index(g) for g in gene] if gene else None
+    idx = source.indices(split, with_target=False) if split else None
+    if gene:
+        idx = [source.gene_index(g) for g in gene]
     df = call_elements(source, net, cfg, dev, indices=idx, cutoff=cutoff, min_length=min_length,
                        merge_gap=merge_gap, top_fraction=top, merged=not per_gene,
                        bigwig=bigwig, batch_size=batch_size)

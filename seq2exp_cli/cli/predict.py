@@ -35,6 +35,7 @@ def main(
     output: OutOpt = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Genes per batch.")] = 8,
     split: Annotated[Optional[str], typer.Option(help="Only genes of this split (train, val, test).")] = None,
+    gene: Annotated[Optional[list[str]], typer.Option("--gene", help="Only these genes (id or name; repeatable).")] = None,
     resolution: ResolutionOpt = 5000,
     normalization: NormOpt = "VC",
 ) -> None:
@@ -48,6 +49,8 @@ def main(
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,
                          cfg.window_bp, resolution, normalization, tuple(cfg.signal_names))
     idx = source.indices(split, with_target=False) if split else None
+    if gene:
+        idx = [source.gene_index(g) for g in gene]
     df = predict(source, net, cfg, dev, indices=idx, batch_size=batch_size)
     write_tsv(df, output)
     print(f"seq2exp: predicted {len(df)} genes on {dev}", file=sys.stderr)

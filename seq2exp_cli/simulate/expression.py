@@ -22,18 +22,11 @@ from scipy import stats
 
 from .config import SimConfig, TEST_CHROMS
 from .contacts import contact
+from ..io.targets import FEATURE_COLUMNS
 
-#: the 8 half-life features, named as in :data:`seq2exp_cli.io.targets.FEATURE_COLUMNS`
-FEATURES = [
-    "utr5_length",
-    "cds_length",
-    "intron_length",
-    "utr3_length",
-    "utr5_gc",
-    "cds_gc",
-    "utr3_gc",
-    "orf_exon_junction_density",
-]
+#: the 8 half-life features (all of :data:`seq2exp_cli.io.targets.FEATURE_COLUMNS` but
+#: the last, promoter activity)
+FEATURES = list(FEATURE_COLUMNS[:8])
 #: weights of the standardised features in the stability score h
 _STABILITY = np.array([-0.3, 0.2, 0.25, -0.45, -0.2, 0.35, 0.3, -0.4])
 
