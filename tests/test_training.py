@@ -172,3 +172,23 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     net, cfg, _ = load_model(run2 / "best")
     with pytest.raises(Seq2ExpError, match="mask-from"):
         predict(st, net, cfg, torch.device("cpu"), show_progress=False)
+
+
+def test_torchrun_two_processes_on_cpu(store_path, tmp_path):
+    """The multi-GPU path (DistributedDataParallel) run with gloo on two CPU processes."""
+    import os
+    import shutil
+
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    run = tmp_path / "ddp"
+    r = subprocess.run(
+        [torchrun, "--nproc_per_node", "2", "-m", "seq2exp_cli", "train", str(store_path),
+         "-o", str(run), "--preset", "cpu", "--no-features", "--steps", "4", "--device", "cpu",
+         "--set", f"window_bp={W}", "--set", "d_model=8", "--set", "n_layers_generator=1",
+         "--set", "n_layers_predictor=1", "--set", "eval_every=2", "--set", "checkpoint_every=2",
+         "--set", "promoter_bp=1000", "--batch-size", "2"],
+        capture_output=True, text=True, env={**os.environ, "SEQ2EXP_PROGRESS": "0"}, timeout=240)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr.count("run written") == 1  # one rank reports
+    steps = [int(l.split("\t")[0]) for l in (run / "train_metrics.tsv").read_text().splitlines()[1:]]
+    assert steps == [4] and (run / "best" / "model.safetensors").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -99,7 +100,8 @@ def main(
         provider = PeakTopK(reader(mask_from_peaks), top)
     run = train(store, output, model_cfg, train_cfg, device=device, resume=resume,
                 mask_provider=provider)
-    print(f"seq2exp: run written to {run} (best model in {run / 'best'})", file=sys.stderr)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"seq2exp: run written to {run} (best model in {run / 'best'})", file=sys.stderr)
 
 
 #: ``--arch`` choices as config overrides (Table 1 baselines share the predictor)

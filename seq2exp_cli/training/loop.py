@@ -121,6 +121,8 @@ def train(
     store = Store(store_path)
     run = Path(run_dir)
     dev = resolve_device(device)
+    if ddp is not None and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if model_cfg.window_bp > store.window_bp:
         raise Seq2ExpError(
             f"model window {model_cfg.window_bp} bp exceeds the store's {store.window_bp} bp; "
@@ -139,11 +141,10 @@ def train(
         model_cfg = with_feature_scaling(model_cfg, store, train_idx)
 
     run_json = run / "run.json"
-    if run.exists() and any(run.iterdir()) and not resume:
+    rank0 = ddp is None or ddp["rank"] == 0
+    if rank0 and run.exists() and any(run.iterdir()) and not resume:
         raise Seq2ExpError(f"{run}: exists and is not empty; pass --resume to continue it or choose another -o")
     run.mkdir(parents=True, exist_ok=True)
-
-    rank0 = ddp is None or ddp["rank"] == 0
     torch.manual_seed(train_cfg.seed)
     np.random.seed(train_cfg.seed % (2**32))
     model = Seq2Exp(model_cfg).to(dev)
@@ -180,7 +181,8 @@ def train(
 
     net = model
     if ddp is not None:
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None)
     use_bf16 = dev.type == "cuda" and train_cfg.precision == "bf16"
     tokens_per_example = model_cfg.window_bp // model_cfg.bin_size
     stop_at = train_cfg.steps if max_steps is None else min(train_cfg.steps, step + max_steps)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Issue "main job", done-when figures: the `cpu` preset trained on 2 cores on a simulated
+# cell type large enough to learn (60 Mb, ~600 genes), scored on the test chromosomes
+# (chr22, chrX): expression Pearson against the simulator's noise ceiling, and base-pair
+# AUPRC of the learned mask against the planted enhancers beside the DNase-only baseline
+# and MACS3 peaks.  This is also how weights/ was made (see docs/training.md).
+#
+#   bash benchmarks/cpu_preset_on_simulation.sh [WORKDIR]      (about an hour on 2 cores)
+set -euo pipefail
+work=${1:-scratch/cpu_preset}
+mkdir -p "$work" && cd "$work"
+export SEQ2EXP_PROGRESS=${SEQ2EXP_PROGRESS:-0}
+
+[ -d sim ] || seq2exp simulate sim --preset train --seed 1
+[ -d store ] || seq2exp preprocess store --fasta sim/genome.fa --genes sim/genes.tsv \
+    --h3k27ac sim/h3k27ac.bw --dnase sim/dnase.bw --hic sim/contacts.hic \
+    --targets sim/cage.tsv --blacklist sim/blacklist.bed
+seq2exp inspect store
+if [ -d run ]; then resume=--resume; else resume=; fi
+/usr/bin/time -v seq2exp train store -o run --preset cpu --no-features --device cpu $resume \
+    2> train.time
+seq2exp plot-training run -o training.png
+
+seq2exp predict --store store --model run --split test > pred_test.tsv
+seq2exp evaluate pred_test.tsv --store store -o eval_test --plot pred_vs_measured_test.png
+python -c "import json; print('noise ceiling (test):', json.load(open('sim/truth.json'))['noise_ceiling'])"
+
+seq2exp call-elements --store store --model run --split test --bigwig mask_test.bw > elements_test.bed
+seq2exp compare-peaks --mask mask_test.bw --truth sim/truth_elements.bed \
+    --call-peaks --dnase sim/dnase.bw --h3k27ac sim/h3k27ac.bw --store store --split test \
+    --crispri sim/truth_crispri.tsv -o compare_test --plot-dir plots
