@@ -11,12 +11,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import Seq2ExpError
+from ..errors import InputError, Seq2ExpError
 
 
-def _existing(value: Optional[Path]) -> Optional[Path]:
+def _existing(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
+    """Reject a missing input file at parse time, as a one-line error (exit code 2)."""
     if value is not None and not Path(value).exists():
-        raise typer.BadParameter(f"{value}: file not found")
+        flag = param.opts[0] if param.opts else param.name
+        raise InputError(f"{value}: file not found (given as {flag}); check the path")
     return value
 
 

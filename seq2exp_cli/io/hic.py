@@ -258,6 +258,18 @@ def write_cool(path: str | os.PathLike, chrom_sizes: dict[str, int], resolution:
                              dtypes={"count": pix["count"].dtype})
 
 
+def quiet_hictkpy() -> None:
+    """hictkpy logs every block it writes at DEBUG level; keep its logger at WARNING unless
+    the user asked for debug output (``-vv``)."""
+    import logging
+
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        import hictkpy
+
+        logging.getLogger("hictkpy").setLevel(logging.WARNING)
+        hictkpy.logging.setLevel(logging.WARNING)
+
+
 def write_hic(path: str | os.PathLike, chrom_sizes: dict[str, int],
               resolutions: int | Sequence[int], pixels: pd.DataFrame,
               assembly: str = "unknown") -> None:
@@ -269,6 +281,8 @@ def write_hic(path: str | os.PathLike, chrom_sizes: dict[str, int],
     raw coverage, other normalisations are then unavailable.
     """
     import hictkpy
+
+    quiet_hictkpy()
 
     res = sorted({int(resolutions)} if isinstance(resolutions, (int, np.integer))
                  else {int(r) for r in resolutions})

@@ -7,7 +7,6 @@ would have for a real cell type, then the truth (files named ``truth*``).  See :
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Callable
 
@@ -40,16 +39,6 @@ FILE_TABLE = """\
 ``README.md``               the exact command and this list
 ==========================  ======================================================
 """
-
-
-def _quiet_hictkpy() -> None:
-    """hictkpy logs every block at DEBUG level; keep its logger at WARNING unless the user
-    asked for debug output (``-vv``)."""
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        import hictkpy
-
-        logging.getLogger("hictkpy").setLevel(logging.WARNING)
-        hictkpy.logging.setLevel(logging.WARNING)
 
 
 def _tsv(path: Path, df: pd.DataFrame, header_comment: bool = False) -> None:
@@ -102,7 +91,6 @@ def write_all(
 
     step("Hi-C")
     res = list(cfg.hic_resolutions)
-    _quiet_hictkpy()
     write_hic(out / "contacts.hic", sizes, res, d.pixels, assembly="sim")
     write_cool(out / "contacts.cool", sizes, res[0], d.pixels)
     done("contacts.hic", "contacts.cool")
