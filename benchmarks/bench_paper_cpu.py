@@ -48,14 +48,14 @@ def main() -> None:
     pred = predict(store, net, cfg, dev, indices=idx, batch_size=1, show_progress=False)
     t_pred = time.perf_counter() - t0
     t0 = time.perf_counter()
-    el = call_elements(store, net, cfg, dev, indices=idx, batch_size=1, show_progress=False)
+    elements = call_elements(store, net, cfg, dev, indices=idx, batch_size=1, show_progress=False)
     t_el = time.perf_counter() - t0
     print(f"paper preset: {n_params:,} parameters, {cfg.n_tokens:,} tokens per gene, "
           f"torch threads {torch.get_num_threads()}, checkpoint {out}\n")
     print("| command | genes | seconds | genes/s |")
     print("|---|---:|---:|---:|")
     print(f"| predict | {len(pred)} | {t_pred:.1f} | {len(pred) / t_pred:.4f} |")
-    print(f"| call-elements | {len(idx)} | {t_el:.1f} | {len(idx) / t_el:.4f} |")
+    print(f"| call-elements | {len(idx)} ({len(elements)} elements) | {t_el:.1f} | {len(idx) / t_el:.4f} |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ chrom, start, end, name (gene name or id), score (0-1000 = 1000 x mean mask), st
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np

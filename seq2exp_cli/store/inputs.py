@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: genes whose promoter self-contact falls below this are flagged ``contact_ok = False``
 #: and left out of training and evaluation (method.md; ABC's Hi-C coverage check).
-from ..io.hic import SELF_CONTACT_MIN as MIN_SELF_CONTACT  # noqa: E402
+from ..io.hic import SELF_CONTACT_MIN as MIN_SELF_CONTACT  # noqa: E402, F401 (re-exported)
 
 
 @dataclass
