@@ -128,7 +128,7 @@ class ModelConfig:
         embedding ``e`` (zero-initialised), instead of ``m * x``.  The pre-norm RMSNorm of
         the first predictor layer cancels a per-token scale, so with ``m * x`` alone a
         masked token differs from an unmasked one only through the residual stream; ``e``
-        gives masking a direction the predictor can see.  Off in the ``paper`` presets.
+        gives masking a direction the predictor can see.  Off in every preset.
     """
 
     window_bp: int = 200_000
