@@ -53,6 +53,7 @@ def _register() -> None:
     from . import train as _train
     from . import evaluate as _evaluate
     from . import compare_peaks as _compare_peaks
+    from . import benchmark as _benchmark
 
     app.command("simulate")(_simulate.main)
     app.command("preprocess")(_preprocess.main)
@@ -65,6 +66,7 @@ def _register() -> None:
     app.command("evaluate")(_evaluate.main)
     app.command("compare-peaks")(_compare_peaks.main)
     # -- more commands registered below --
+    app.command("benchmark")(_benchmark.main)
 
 
 def main(argv: list[str] | None = None) -> None:
