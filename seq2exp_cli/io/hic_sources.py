@@ -8,6 +8,7 @@ Bins are genome-aligned: bin ``k`` covers ``[k * res, (k + 1) * res)`` bp.  Use
 
 from __future__ import annotations
 
+import abc
 import os
 import struct
 from pathlib import Path
@@ -22,7 +23,7 @@ BLOCK_ROWS = 64
 _BALANCE_ALIASES = ("KR", "ICE", "WEIGHT", "BALANCED")
 
 
-class ContactSource:
+class ContactSource(abc.ABC):
     """Intra-chromosomal contacts of one file at one resolution and normalisation.
 
     Subclasses implement ``_fetch`` (dense block of the map in file chromosome names)
@@ -121,11 +122,13 @@ class ContactSource:
             self._vc[own] = tot / mean
         return self._vc[own]
 
+    @abc.abstractmethod
     def _fetch(self, own: str, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
-        raise NotImplementedError
+        """Observed (normalised) block rows [r0, r1) x columns [c0, c1) of ``own``."""
 
+    @abc.abstractmethod
     def _raw_marginals(self, own: str) -> np.ndarray:
-        raise NotImplementedError
+        """Raw intra-chromosomal contact total of every bin of ``own``."""
 
     def close(self) -> None:
         """Release cached blocks."""
