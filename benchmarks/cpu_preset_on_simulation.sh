@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Issue "main job", done-when figures: the `cpu` preset trained on 2 cores on a simulated
+# Issue "main job", done-when figures: the `cpu` presets trained on 2 cores on a simulated
 # cell type large enough to learn (60 Mb, ~600 genes), scored on the test chromosomes
 # (chr22, chrX): expression Pearson against the simulator's noise ceiling, and base-pair
 # AUPRC of the learned mask against the planted enhancers beside the DNase-only baseline
 # and MACS3 peaks.  This is also how weights/ was made (see docs/training.md).
 #
-#   bash benchmarks/cpu_preset_on_simulation.sh [WORKDIR]      (about an hour on 2 cores)
+#   bash benchmarks/cpu_preset_on_simulation.sh [WORKDIR]   (cpu-hard, 1,000 steps: ~20 min)
+#   PRESET=cpu STEPS=3000 bash benchmarks/cpu_preset_on_simulation.sh WORKDIR   (soft: ~55 min)
 set -euo pipefail
 work=${1:-scratch/cpu_preset}
 mkdir -p "$work" && cd "$work"
@@ -17,7 +18,7 @@ export SEQ2EXP_PROGRESS=${SEQ2EXP_PROGRESS:-0}
     --targets sim/cage.tsv --blacklist sim/blacklist.bed
 seq2exp inspect store
 if [ -d run ]; then resume=--resume; else resume=; fi
-/usr/bin/time -v seq2exp train store -o run --preset cpu --no-features --device cpu $resume \
+/usr/bin/time -v seq2exp train store -o run --preset ${PRESET:-cpu-hard} --no-features --steps ${STEPS:-1000} --device cpu $resume \
     2> train.time
 seq2exp plot-training run -o training.png
 

@@ -30,7 +30,7 @@ def main(run: Path, work: Path, out: Path) -> None:
     cfg = json.loads((out / "config.json").read_text())
     run_info = json.loads((run / "run.json").read_text())
     manifest = {
-        "description": "Seq2Exp, `cpu` preset, trained by seq2exp on a simulated cell type",
+        "description": f"Seq2Exp, {run_info['model']['variant']} mask, trained by seq2exp on a simulated cell type",
         "command": (work / "train.cmd").read_text().strip() if (work / "train.cmd").exists() else None,
         "weights": "model.safetensors",
         "weights_sha256": sha256_file(out / "model.safetensors"),
