@@ -22,10 +22,6 @@ def _existing(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Pa
     return value
 
 
-def _existing_list(values: Optional[list[str]]) -> Optional[list[str]]:
-    return values
-
-
 FastaOpt = Annotated[
     Optional[Path],
     typer.Option("--fasta", "-g", help="Genome FASTA (env SEQ2EXP_FASTA, or seq2exp.toml).",
