@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .io.bed import sort_intervals
 from .progress import progress_bar
 from .store.windows import Window, WindowSource
 from .training.batches import to_tensors
@@ -39,7 +40,8 @@ def gene_masks(
     ``mask`` is float32 per bp in genome orientation over ``[genome_start, genome_start +
     len(mask))``, clipped to the chromosome.
     """
-    from .predict import check_compatible
+    from .store.windows import stack_windows
+    from .training.batches import check_compatible
 
     sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
@@ -49,14 +51,7 @@ def gene_masks(
         for s in range(0, len(idx), batch_size):
             chunk = idx[s: s + batch_size]
             wins = [source.window(int(i), cfg.window_bp) for i in chunk]
-            batch = {
-                "seq": np.stack([w.seq for w in wins]),
-                "signals": np.stack([w.signals for w in wins]),
-                "blacklist": np.stack([w.blacklist for w in wins]),
-                "target": np.zeros(len(wins), dtype=np.float32),
-                "features": np.zeros((len(wins), 0), dtype=np.float32),
-            }
-            b = to_tensors(batch, device, sig_idx)
+            b = to_tensors(stack_windows(wins), device, sig_idx)
             tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
             per_bp = np.repeat(tok, cfg.bin_size, axis=1)
             for w, m in zip(wins, per_bp):
@@ -118,7 +113,7 @@ def call_elements(
     df = pd.DataFrame(rows, columns=ELEMENT_COLUMNS)
     if merged:
         df = merge_across_genes(df)
-    df = sort_bed(df)
+    df = sort_intervals(df)
     if bigwig is not None:
         from .io.bigwig import write_bigwig
 
@@ -126,17 +121,12 @@ def call_elements(
     return df
 
 
-def sort_bed(df: pd.DataFrame) -> pd.DataFrame:
-    """Sort as ``sort -k1,1 -k2,2n -k3,3n`` (what ``bedtools sort`` produces)."""
-    return df.sort_values(["chrom", "start", "end"], kind="mergesort").reset_index(drop=True)
-
-
 def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
     """Join overlapping or touching elements of different genes into one row each."""
     if df.empty:
         return df
     out = []
-    for chrom, sub in sort_bed(df).groupby("chrom", sort=False):
+    for chrom, sub in sort_intervals(df).groupby("chrom", sort=False):
         s, e = sub["start"].to_numpy(), sub["end"].to_numpy()
         reach = np.maximum.accumulate(e)
         group = np.concatenate([[0], np.cumsum(s[1:] > reach[:-1])])
@@ -151,19 +141,9 @@ def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_elements(df: pd.DataFrame, output: str | os.PathLike | None, header: bool = True) -> None:
-    """BED6+4 to ``output`` (atomic) or stdout; a ``#`` header line names the columns."""
-    import sys
+    """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts; a ``#``
+    header line names the columns."""
+    from .io.bed import write_bed
 
-    from .io.atomic import atomic_path
-
-    def _write(fh) -> None:
-        if header:
-            fh.write(BED_HEADER + "\n")
-        df.to_csv(fh, sep="\t", header=False, index=False, float_format="%.4f")
-
-    if output is None or str(output) == "-":
-        _write(sys.stdout)
-        sys.stdout.flush()
-        return
-    with atomic_path(output) as tmp, open(tmp, "w") as fh:
-        _write(fh)
+    out = df.assign(mean_mask=df["mean_mask"].round(4), max_mask=df["max_mask"].round(4))
+    write_bed(output, out, columns=ELEMENT_COLUMNS, header_lines=[BED_HEADER] if header else ())

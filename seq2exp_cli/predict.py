@@ -18,8 +18,7 @@ from ._device import resolve_device
 from .errors import Seq2ExpError
 from .progress import progress_bar
 from .store.windows import WindowSource
-from .training.batches import to_tensors
-from .training.loop import run_model, signal_indices
+from .training.batches import forward_batches
 
 #: Columns of ``seq2exp predict`` output, in order (``target`` added when known).
 PREDICT_COLUMNS = ["gene_id", "name", "chrom", "tss", "strand", "prediction"]
@@ -65,22 +64,6 @@ def load_predictor(model: str | os.PathLike | None = None, device: str | None = 
     return net, cfg, meta, dev
 
 
-def check_compatible(source: WindowSource, cfg, where: str) -> list[int]:
-    """Signal channel indices for ``cfg``; clear errors when the inputs do not fit."""
-    if cfg.window_bp > source.window_bp:
-        raise Seq2ExpError(
-            f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
-            f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
-        )
-    if cfg.n_gene_features and len(source.feature_names) != cfg.n_gene_features:
-        raise Seq2ExpError(
-            f"{where}: the model needs {cfg.n_gene_features} per-gene features "
-            f"(--targets with feature columns) but the inputs have {len(source.feature_names)}"
-        )
-    return signal_indices(source.signal_names, list(cfg.signal_names), where)
-
-
-@torch.no_grad()
 def predict(
     source: WindowSource,
     net,
@@ -96,21 +79,16 @@ def predict(
     -------
     DataFrame with :data:`PREDICT_COLUMNS`, plus ``target`` when any gene has one.
     """
-    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
-    preds = np.empty(len(idx), dtype=np.float64)
-    net.eval()
+    preds = []
     with progress_bar(show_progress) as bar:
         task = bar.add_task("predicting", total=len(idx))
-        for s in range(0, len(idx), batch_size):
-            chunk = idx[s: s + batch_size]
-            batch = source.batch(chunk, cfg.window_bp)
-            out = run_model(net, cfg, batch, to_tensors(batch, device, sig_idx))
-            preds[s: s + len(chunk)] = out.pred.float().cpu().numpy()
+        for chunk, out in forward_batches(source, net, cfg, device, idx, batch_size):
+            preds.append(out.pred.float().cpu().numpy())
             bar.advance(task, len(chunk))
     g = source.genes.iloc[idx]
     df = g[["gene_id", "name", "chrom", "tss", "strand"]].copy()
-    df["prediction"] = preds
+    df["prediction"] = np.concatenate(preds).astype(np.float64) if preds else np.zeros(0)
     if "has_target" in g and g["has_target"].any():
         df["target"] = g["target"].to_numpy()
     return df.reset_index(drop=True)

@@ -15,13 +15,6 @@ from typer.testing import CliRunner
 from seq2exp_cli.cli import app
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.evaluation import benchmark as bm
-from seq2exp_cli.evaluation.peaks import find_macs3
-
-try:
-    find_macs3()
-    HAS_MACS3 = True
-except Seq2ExpError:
-    HAS_MACS3 = False
 
 W = 20_000
 TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
@@ -54,8 +47,6 @@ def _lib_kwargs(d, out, **kw):
 
 @pytest.fixture(scope="module")
 def bench(sim_store):
-    if not HAS_MACS3:
-        pytest.skip("macs3 not installed (pip install macs3)")
     d = sim_store
     out = d / "out"
     r = CliRunner().invoke(app, [

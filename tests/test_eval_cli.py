@@ -9,7 +9,6 @@ enhancer (precision 1, recall about 1/2).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,8 +22,6 @@ from seq2exp_cli.evaluation import evaluate_predictions
 from seq2exp_cli.evaluation.peaks import find_macs3, read_interval_table
 from seq2exp_cli.io.bigwig import write_bigwig
 
-HAS_MACS3 = (Path(sys.executable).parent / "macs3").exists() or bool(
-    __import__("shutil").which("macs3"))
 
 
 def _run(args):
@@ -154,7 +151,6 @@ def test_mask_bigwig_equals_elements(sim, tmp_path):
     assert a[("seq2exp", "coverage", "overall")] == b[("seq2exp", "coverage", "overall")]
 
 
-@pytest.mark.skipif(not HAS_MACS3, reason="macs3 not installed (pip install macs3)")
 def test_compare_peaks_calls_macs3(sim, tmp_path):
     d = sim
     r = _run(["compare-peaks", "--elements", d / "elements.bed", "--truth",

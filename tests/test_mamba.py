@@ -150,9 +150,8 @@ def test_bfloat16_module():
 
 
 @pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_matches_cpu():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA device")
     torch.manual_seed(6)
     m = Mamba(16)
     x = torch.randn(2, 300, 16)

@@ -172,9 +172,8 @@ def test_import_compiles_nothing():
 
 
 @pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_backends_match_reference():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA device")
     x = make_inputs(2, 4, 8, 300, seed=2)
     use = list(NAMES)
     g = torch.randn(2, 4, 300, dtype=torch.float64)

@@ -220,15 +220,21 @@ class WindowSource(abc.ABC):
         """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
         (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
         and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
-        wins = [self.window(int(i), width, orient) for i in indices]
-        return {
-            "seq": np.stack([w.seq for w in wins]),
-            "signals": np.stack([w.signals for w in wins]),
-            "blacklist": np.stack([w.blacklist for w in wins]),
-            "target": np.array([w.target for w in wins], dtype=np.float32),
-            "features": np.stack([w.features for w in wins]).astype(np.float32),
-            "index": np.array([w.index for w in wins], dtype=np.int64),
-            "start": np.array([w.start for w in wins], dtype=np.int64),
-            "flipped": np.array([w.flipped for w in wins], dtype=bool),
-            "chrom": [w.chrom for w in wins],
-        }
+        return stack_windows([self.window(int(i), width, orient) for i in indices])
+
+
+def stack_windows(wins: Sequence[Window]) -> dict:
+    """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
+    (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
+    and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
+    return {
+        "seq": np.stack([w.seq for w in wins]),
+        "signals": np.stack([w.signals for w in wins]),
+        "blacklist": np.stack([w.blacklist for w in wins]),
+        "target": np.array([w.target for w in wins], dtype=np.float32),
+        "features": np.stack([w.features for w in wins]).astype(np.float32),
+        "index": np.array([w.index for w in wins], dtype=np.int64),
+        "start": np.array([w.start for w in wins], dtype=np.int64),
+        "flipped": np.array([w.flipped for w in wins], dtype=bool),
+        "chrom": [w.chrom for w in wins],
+    }

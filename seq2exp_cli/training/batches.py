@@ -6,10 +6,12 @@ step ``s`` therefore sees exactly the batches an uninterrupted run would.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+
+from ..errors import Seq2ExpError
 
 
 def batch_indices(pool: np.ndarray, batch_size: int, seed: int, step: int) -> np.ndarray:
@@ -49,3 +51,56 @@ def to_tensors(batch: dict[str, np.ndarray], device: torch.device, signal_idx: S
         "target": torch.from_numpy(batch["target"]).to(device),
         "features": torch.from_numpy(feats).to(device) if feats.shape[-1] else None,
     }
+
+
+def signal_indices(store_signals: list[str], model_signals: list[str], source: str) -> list[int]:
+    """Positions of the model's signal channels in the inputs'; error naming what is missing."""
+    missing = [s for s in model_signals if s not in store_signals]
+    if missing:
+        raise Seq2ExpError(
+            f"{source}: the model needs signal(s) {', '.join(missing)} but the inputs have "
+            f"{', '.join(store_signals)}; provide them (e.g. --{missing[0]} FILE.bw)"
+        )
+    return [store_signals.index(s) for s in model_signals]
+
+
+def check_compatible(source, cfg, where: str) -> list[int]:
+    """Signal channel indices of ``cfg`` in a window source; one-line errors when the
+    inputs do not fit the model (window, gene features, signals)."""
+    if cfg.window_bp > source.window_bp:
+        raise Seq2ExpError(
+            f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
+            f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
+        )
+    if cfg.n_gene_features and len(source.feature_names) != cfg.n_gene_features:
+        raise Seq2ExpError(
+            f"{where}: the model needs {cfg.n_gene_features} per-gene features "
+            f"(--targets with feature columns) but the inputs have {len(source.feature_names)}"
+        )
+    return signal_indices(source.signal_names, list(cfg.signal_names), where)
+
+
+def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
+    """Forward a batch (numpy ``batch`` from :meth:`WindowSource.batch`, tensors ``b``)."""
+    mask = None
+    if cfg.mask_source == "fixed":
+        if mask_provider is None:
+            raise Seq2ExpError(
+                "this model takes its mask from outside (mask_source='fixed'); give the mask "
+                "source it was trained with (--mask-from RUN or --mask-from-peaks FILE)"
+            )
+        mask = mask_provider(batch, b, cfg.bin_size)
+    return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
+               b["blacklist"], mask=mask)
+
+
+@torch.no_grad()
+def forward_batches(source, net, cfg, device, indices: np.ndarray, batch_size: int,
+                    mask_provider=None) -> Iterator[tuple[np.ndarray, object]]:
+    """Eval-mode forward over genes ``indices`` in batches: yields ``(chunk, output)``."""
+    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
+    net.eval()
+    for s in range(0, len(indices), batch_size):
+        chunk = np.asarray(indices[s: s + batch_size])
+        batch = source.batch(chunk, cfg.window_bp)
+        yield chunk, run_model(net, cfg, batch, to_tensors(batch, device, sig_idx), mask_provider)

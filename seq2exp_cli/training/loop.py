@@ -28,48 +28,18 @@ from ..io.atomic import write_text_atomic
 from ..progress import progress_bar
 from ..store import Store
 from . import state as st
-from .batches import batch_indices, to_tensors
+from .batches import batch_indices, check_compatible, forward_batches, run_model, to_tensors
 from .metrics import regression_metrics
 from .schedule import lr_at
 
 log = logging.getLogger(__name__)
 
 
-def signal_indices(store_signals: list[str], model_signals: list[str], source: str) -> list[int]:
-    """Positions of the model's signal channels in the store's; error naming what is missing."""
-    missing = [s for s in model_signals if s not in store_signals]
-    if missing:
-        raise Seq2ExpError(
-            f"{source}: the model needs signal(s) {', '.join(missing)} but the inputs have "
-            f"{', '.join(store_signals)}; provide them (e.g. --{missing[0]} FILE.bw)"
-        )
-    return [store_signals.index(s) for s in model_signals]
-
-
-def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
-    """Forward a batch (numpy ``batch`` from :meth:`Store.batch`, tensors ``b``)."""
-    mask = None
-    if cfg.mask_source == "fixed":
-        if mask_provider is None:
-            raise Seq2ExpError(
-                "this model takes its mask from outside (mask_source='fixed'); give the mask "
-                "source it was trained with (--mask-from RUN or --mask-from-peaks FILE)"
-            )
-        mask = mask_provider(batch, b, cfg.bin_size)
-    return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-               b["blacklist"], mask=mask)
-
-
-@torch.no_grad()
 def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_size: int,
                    mask_provider=None) -> tuple[dict, np.ndarray]:
     """Predict genes ``indices`` (eval mode, mean mask) and score them."""
-    model.eval()
-    idx = signal_indices(store.signal_names, list(cfg.signal_names), str(store.path))
     preds, ratios = [], []
-    for s in range(0, len(indices), batch_size):
-        batch = store.batch(indices[s: s + batch_size], cfg.window_bp)
-        out = run_model(model, cfg, batch, to_tensors(batch, device, idx), mask_provider)
+    for _, out in forward_batches(store, model, cfg, device, indices, batch_size, mask_provider):
         preds.append(out.pred.float().cpu().numpy())
         ratios.append(float(out.mask_ratio))
     pred = np.concatenate(preds) if preds else np.zeros(0)
@@ -123,17 +93,7 @@ def train(
     dev = resolve_device(device)
     if ddp is not None and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    if model_cfg.window_bp > store.window_bp:
-        raise Seq2ExpError(
-            f"model window {model_cfg.window_bp} bp exceeds the store's {store.window_bp} bp; "
-            "re-run preprocess with a larger --window or use a smaller preset"
-        )
-    sig_idx = signal_indices(store.signal_names, list(model_cfg.signal_names), str(store.path))
-    if model_cfg.n_gene_features and model_cfg.n_gene_features != len(store.feature_names):
-        raise Seq2ExpError(
-            f"model expects {model_cfg.n_gene_features} gene features, store has "
-            f"{len(store.feature_names)}"
-        )
+    sig_idx = check_compatible(store, model_cfg, str(store.path))
     train_idx, val_idx = store.indices("train"), store.indices("val")
     if len(train_idx) == 0:
         raise Seq2ExpError(f"{store.path}: no training genes with targets; check --targets and the split")
