@@ -38,28 +38,62 @@ def gene_masks(
     """Yield ``(window, genome_start, mask)`` per gene.
 
     ``mask`` is float32 per bp in genome orientation over ``[genome_start, genome_start +
-    len(mask))``, clipped to the chromosome.
+    len(mask))``, clipped to the chromosome.  For Seq2Exp it is the generator's Beta-mean
+    mask; for models that score candidate elements (EPInformer, ABC) it is each candidate's
+    score over its bases (:func:`element_score_track`), 0 elsewhere.
     """
+    from .models.registry import is_baseline, scores_elements
     from .store.windows import stack_windows
-    from .training.batches import check_compatible
+    from .training.batches import check_compatible, load_batch
 
-    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
+    where = str(getattr(source, "path", "inputs"))
+    element_scorer = scores_elements(cfg)
+    if is_baseline(cfg) and not element_scorer:
+        from .errors import Seq2ExpError
+
+        raise Seq2ExpError(f"{cfg.model_type} predicts expression only and scores no elements; "
+                           "call elements with a Seq2Exp, epinformer or abc model")
+    sig_idx = check_compatible(source, cfg, where)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     net.eval()
     with progress_bar(show_progress) as bar:
         task = bar.add_task("calling elements", total=len(idx))
         for s in range(0, len(idx), batch_size):
             chunk = idx[s: s + batch_size]
-            wins = [source.window(int(i), cfg.window_bp) for i in chunk]
-            b = to_tensors(stack_windows(wins), device, sig_idx)
-            tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
-            per_bp = np.repeat(tok, cfg.bin_size, axis=1)
+            if element_scorer:
+                batch = load_batch(source, chunk, cfg)
+                wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+                b = to_tensors(batch, device, sig_idx)
+                es = net.element_scores(b["seq"], b["signals"],
+                                        b["features"] if cfg.n_gene_features else None,
+                                        b["blacklist"], contact_matrix=b.get("contact_matrix"))
+                per_bp = element_score_track(es, cfg.window_bp)
+            else:
+                wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+                b = to_tensors(stack_windows(wins), device, sig_idx)
+                tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
+                per_bp = np.repeat(tok, cfg.bin_size, axis=1)
             for w, m in zip(wins, per_bp):
                 m = w.to_genome(m)
                 size = source.chrom_sizes[w.chrom]
                 lo, hi = max(w.start, 0), min(w.end, size)
                 yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
             bar.advance(task, len(chunk))
+
+
+def element_score_track(es, width: int) -> np.ndarray:
+    """(B, width) float32: each valid element's score over its bases (max where candidates
+    overlap), 0 elsewhere; ``es`` an :class:`~seq2exp_cli.models.baselines.base.ElementScores`."""
+    start = es.start.cpu().numpy()
+    end = es.end.cpu().numpy()
+    score = es.score.float().cpu().numpy()
+    valid = es.valid.cpu().numpy()
+    out = np.zeros((start.shape[0], width), dtype=np.float32)
+    for i, j in zip(*np.nonzero(valid)):
+        s, e = max(int(start[i, j]), 0), min(int(end[i, j]), width)
+        if e > s:
+            np.maximum(out[i, s:e], score[i, j], out=out[i, s:e])
+    return out
 
 
 def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_gap: int = 0) -> np.ndarray:

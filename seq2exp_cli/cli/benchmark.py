@@ -28,7 +28,7 @@ def _file(path: Optional[Path], flag: str) -> Optional[Path]:
 def main(
     store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess` (test genes need targets).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Benchmark folder (created; rerunning continues it).")],
-    models: Annotated[str, typer.Option(help="Comma-separated: seq2exp-soft, seq2exp-hard, caduceus-signals, caduceus-seq.")] = "seq2exp-soft,seq2exp-hard,caduceus-signals,caduceus-seq",
+    models: Annotated[str, typer.Option(help="Comma-separated, any of: seq2exp-soft, seq2exp-hard, caduceus-signals, caduceus-seq, epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp-soft,seq2exp-hard,caduceus-signals,caduceus-seq",
     seeds: Annotated[str, typer.Option(help="Comma-separated random seeds, one run per model and seed.")] = "2,22,222",
     preset: Annotated[str, typer.Option(help="Configuration preset (cpu or paper); seq2exp-hard uses its -hard counterpart.")] = "cpu",
     steps: Annotated[Optional[int], typer.Option(help="Optimiser steps per run (default: the preset's).")] = None,

@@ -29,7 +29,7 @@ def main(
     model: ModelOpt = None,
     device: DeviceOpt = "auto",
     output: OutOpt = None,
-    cutoff: Annotated[float, typer.Option(help="Minimum mask value of an element's bases.")] = 0.5,
+    cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default 0.5; 0.02 for the element scores of epinformer and abc, ABC's usual threshold).")] = None,
     min_length: Annotated[int, typer.Option("--min-length", help="Shortest element kept, bp.")] = 50,
     merge_gap: Annotated[int, typer.Option("--merge-gap", help="Join runs closer than this, bp.")] = 100,
     top: Annotated[Optional[float], typer.Option("--top", help="Keep only each gene's top fraction of bases (e.g. 0.1).")] = None,
@@ -48,6 +48,10 @@ def main(
     net, cfg, _meta, dev = load_predictor(model, device)
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,
                          cfg.window_bp, resolution, normalization, tuple(cfg.signal_names))
+    if cutoff is None:
+        from ..models.registry import scores_elements
+
+        cutoff = 0.02 if scores_elements(cfg) else 0.5
     idx = source.indices(split, with_target=False) if split else None
     if gene:
         idx = [source.gene_index(g) for g in gene]

@@ -42,14 +42,20 @@ def main(
     use_features: Annotated[bool, typer.Option("--features/--no-features", help="Use the store's per-gene features.")] = True,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config field: FIELD=VALUE (repeatable).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
-    arch: Annotated[str, typer.Option("--arch", help="seq2exp (learned mask), caduceus-signals (no mask) or caduceus-seq (sequence only).")] = "seq2exp",
+    model: Annotated[str, typer.Option("--model", help="Model to train: seq2exp (the preset's mask variant), seq2exp-soft, seq2exp-hard, caduceus-signals (no mask), caduceus-seq (sequence only), epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp",
+    arch: Annotated[Optional[str], typer.Option("--arch", hidden=True, help="Old name of --model.")] = None,
     mask_from: Annotated[Optional[Path], typer.Option("--mask-from", help="Train a fresh predictor on the top --top of this trained model's mask (Seq2Exp-retrain).")] = None,
     mask_from_peaks: Annotated[Optional[Path], typer.Option("--mask-from-peaks", help="Train a fresh predictor on these peaks (narrowPeak/BED) at the same sparsity.")] = None,
     top: Annotated[float, typer.Option("--top", help="Fraction of tokens kept with --mask-from / --mask-from-peaks.")] = 0.10,
 ) -> None:
-    """Train a Seq2Exp model; select it by validation MSE; checkpoint as it goes."""
-    from ..models.config import preset as make_preset
+    """Train a model (Seq2Exp or a baseline); select it by validation MSE; checkpoint as it goes."""
+    from ..models.registry import MODEL_NAMES, is_baseline, make_configs
     from ..store import Store
+
+    if arch is not None:
+        model = arch
+    if model not in MODEL_NAMES:
+        raise Seq2ExpError(f"--model {model}: choose one of {', '.join(MODEL_NAMES)}")
     from ..training.loop import train
 
     st = Store(store)
@@ -70,22 +76,20 @@ def main(
         overrides.setdefault("signal_weights", w)
         overrides.setdefault("signal_betas", b)
     overrides.setdefault("n_gene_features", len(st.feature_names) if use_features else 0)
-    if arch not in _ARCHS:
-        raise Seq2ExpError(f"--arch {arch}: choose one of {', '.join(_ARCHS)}")
-    for key, value in _ARCHS[arch].items():
-        overrides.setdefault(key, value)
     if mask_from is not None and mask_from_peaks is not None:
         raise Seq2ExpError("give one of --mask-from and --mask-from-peaks, not both")
     if mask_from is not None or mask_from_peaks is not None:
-        if arch != "seq2exp":
-            raise Seq2ExpError("--mask-from/--mask-from-peaks go with --arch seq2exp")
+        if model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
+            raise Seq2ExpError("--mask-from/--mask-from-peaks go with --model seq2exp")
         if not 0 < top <= 1:
             raise Seq2ExpError(f"--top {top}: must be a fraction in (0, 1]")
         overrides["mask_source"] = "fixed"
+    if variant is not None and is_baseline(model):
+        raise Seq2ExpError(f"--variant is a Seq2Exp option; --model {model} has no mask")
     try:
-        model_cfg, train_cfg = make_preset(preset, **overrides)
+        model_cfg, train_cfg = make_configs(model, preset, overrides)
     except ValueError as exc:
-        raise Seq2ExpError(f"--preset {preset}: {exc}") from None
+        raise Seq2ExpError(f"--model {model} --preset {preset}: {exc}") from None
     provider = None
     if mask_from is not None:
         from .._device import resolve_device
@@ -103,13 +107,6 @@ def main(
     if os.environ.get("RANK", "0") == "0":
         print(f"seq2exp: run written to {run} (best model in {run / 'best'})", file=sys.stderr)
 
-
-#: ``--arch`` choices as config overrides (Table 1 baselines share the predictor)
-_ARCHS = {
-    "seq2exp": {},
-    "caduceus-signals": {"mask_source": "none"},
-    "caduceus-seq": {"mask_source": "none", "use_signals": False},
-}
 
 #: the reference's per-signal mixing weight and Beta constant (method.md), by track name
 _REFERENCE_SIGNAL = {"h3k27ac": (0.4, 1.5), "dnase": (0.4, 0.2), "atac": (0.4, 0.2), "contact": (0.2, 1.0)}

@@ -38,8 +38,10 @@ from ..errors import Seq2ExpError
 from ..training.loop import train
 from .report import frame_to_markdown, write_table
 
-#: Table 1 models, in the paper's order (baselines first in the Markdown is not needed)
-MODELS = ("seq2exp-soft", "seq2exp-hard", "caduceus-signals", "caduceus-seq")
+#: Table 1 models (``seq2exp benchmark --models``): Seq2Exp, its predictor without a mask,
+#: and the other systems of the field (:mod:`seq2exp_cli.models.registry`)
+MODELS = ("seq2exp-soft", "seq2exp-hard", "caduceus-signals", "caduceus-seq", "epinformer",
+          "epiexpr-1d", "epiexpr-3d", "simplechrome", "abc")
 #: models with a learned mask (eligible for Table 2)
 LEARNED = ("seq2exp-soft", "seq2exp-hard")
 #: published K562 figures (method.md "Results to beat", test chromosomes, mean of 5 seeds)
@@ -48,6 +50,7 @@ PAPER_K562 = {
     "seq2exp-hard": (0.1863, 0.8682),
     "caduceus-signals": (0.1959, 0.8630),
     "caduceus-seq": (0.2197, 0.8475),
+    "epinformer": (0.2140, 0.8473),
 }
 #: published mask ratio of Seq2Exp-hard and MACS3 coverage on K562 (method.md)
 PAPER_K562_SPARSITY = (0.0688, 0.1361)
@@ -80,8 +83,8 @@ def model_configs(store, model: str, preset: str, seed: int, steps: int | None =
     fixed_mask:
         Build the Table 2 retraining predictor (``mask_source="fixed"``).
     """
-    from ..cli.train import _ARCHS, _signal_params
-    from ..models.config import preset as make_preset
+    from ..cli.train import _signal_params
+    from ..models.registry import make_configs
 
     if model not in MODELS:
         raise Seq2ExpError(f"--models: unknown model {model!r}; choose from {', '.join(MODELS)}")
@@ -96,16 +99,12 @@ def model_configs(store, model: str, preset: str, seed: int, steps: int | None =
     kw.setdefault("signal_weights", w)
     kw.setdefault("signal_betas", b)
     kw.setdefault("n_gene_features", len(store.feature_names))
-    arch = {"caduceus-signals": "caduceus-signals", "caduceus-seq": "caduceus-seq"}.get(model, "seq2exp")
-    for key, value in _ARCHS[arch].items():
-        kw.setdefault(key, value)
     if fixed_mask:
         kw["mask_source"] = "fixed"
-    name = preset_for(model, preset)
     try:
-        return make_preset(name, **kw)
+        return make_configs(model, preset, kw)
     except ValueError as exc:
-        raise Seq2ExpError(f"--preset {name}: {exc}") from None
+        raise Seq2ExpError(f"--models {model} --preset {preset}: {exc}") from None
 
 
 def run_finished(run: Path) -> bool:

@@ -31,6 +31,7 @@ from .._device import resolve_device
 from ..errors import Seq2ExpError
 from ..io.atomic import atomic_path
 from .config import ModelConfig
+from .registry import build_model, config_from_dict, model_type_of
 from .seq2exp import Seq2Exp
 
 __all__ = ["checkpoint_paths", "load_model", "save_model", "sha256_file"]
@@ -99,6 +100,7 @@ def save_model(
     doc = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "model_type": model_type_of(cfg),
         "model_config": cfg.to_dict(),
         "weights_file": weights.name,
         "weights_sha256": digest,
@@ -163,12 +165,13 @@ def load_model(
             f"{weights}: sha256 {digest} does not match {doc.get('weights_sha256')} recorded in "
             f"{config}; the weights were modified or are corrupt -- re-copy or retrain the model"
         )
+    kind = doc.get("model_type", "seq2exp")  # checkpoints before baselines were Seq2Exp
     try:
-        cfg = ModelConfig.from_dict(doc["model_config"])
+        cfg = config_from_dict(kind, doc["model_config"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise Seq2ExpError(f"{config}: invalid model_config: {exc}") from exc
+        raise Seq2ExpError(f"{config}: invalid model_config ({kind}): {exc}") from exc
     dev = resolve_device(device)
-    model = Seq2Exp(cfg, backend=backend)
+    model = build_model(cfg, backend=backend)
     try:
         safetensors.torch.load_model(model, str(weights), strict=True, device="cpu")
     except (RuntimeError, ValueError, KeyError) as exc:

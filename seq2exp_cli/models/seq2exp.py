@@ -285,6 +285,10 @@ class Seq2Exp(nn.Module):
         in_prom = ((idx >= span[0]) & (idx < span[1]) & valid).to(h.dtype)  # (B, S)
         return (h * in_prom.unsqueeze(-1)).sum(1) / in_prom.sum(1, keepdim=True).clamp_min(1.0)
 
+    def output_bias(self) -> torch.Tensor:
+        """Bias of the expression head's last layer (set to the training mean before training)."""
+        return self.head.out.bias
+
     def loss(self, out: Seq2ExpOutput, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Training objective ``SmoothL1(pred, y) + kl_weight * kl``.
 

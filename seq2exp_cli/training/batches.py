@@ -44,13 +44,17 @@ def to_tensors(batch: dict[str, np.ndarray], device: torch.device, signal_idx: S
     if signal_idx is not None:
         sig = sig[..., list(signal_idx)]
     feats = batch["features"]
-    return {
+    out = {
         "seq": torch.from_numpy(np.ascontiguousarray(batch["seq"])).long().to(device),
         "signals": torch.from_numpy(np.ascontiguousarray(sig, dtype=np.float32)).to(device),
         "blacklist": torch.from_numpy(np.ascontiguousarray(batch["blacklist"])).to(device),
         "target": torch.from_numpy(batch["target"]).to(device),
         "features": torch.from_numpy(feats).to(device) if feats.shape[-1] else None,
     }
+    if "contact_matrix" in batch:
+        cm = np.ascontiguousarray(batch["contact_matrix"], dtype=np.float32)
+        out["contact_matrix"] = torch.from_numpy(cm).to(device)
+    return out
 
 
 def signal_indices(store_signals: list[str], model_signals: list[str], source: str) -> list[int]:
@@ -67,10 +71,17 @@ def signal_indices(store_signals: list[str], model_signals: list[str], source: s
 def check_compatible(source, cfg, where: str) -> list[int]:
     """Signal channel indices of ``cfg`` in a window source; one-line errors when the
     inputs do not fit the model (window, gene features, signals)."""
+    from ..models.registry import uses_contact_matrix
+
     if cfg.window_bp > source.window_bp:
         raise Seq2ExpError(
             f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
             f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
+        )
+    if uses_contact_matrix(cfg) and cfg.window_bp != source.window_bp:
+        raise Seq2ExpError(
+            f"{where}: this model reads the Hi-C matrix of {source.window_bp} bp windows but "
+            f"was built for {cfg.window_bp} bp; train it with --set window_bp={source.window_bp}"
         )
     if cfg.n_gene_features and len(source.feature_names) != cfg.n_gene_features:
         raise Seq2ExpError(
@@ -80,8 +91,26 @@ def check_compatible(source, cfg, where: str) -> list[int]:
     return signal_indices(source.signal_names, list(cfg.signal_names), where)
 
 
+def load_batch(source, indices, cfg) -> dict:
+    """``source.batch(indices, cfg.window_bp)``, plus ``contact_matrix`` (B, nb, nb) for the
+    models that read the Hi-C bin-by-bin matrix."""
+    from ..models.registry import uses_contact_matrix
+
+    batch = source.batch(indices, cfg.window_bp)
+    if uses_contact_matrix(cfg):
+        from ..store.windows import batch_contact_matrices
+
+        batch["contact_matrix"] = batch_contact_matrices(source, indices)
+    return batch
+
+
 def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
     """Forward a batch (numpy ``batch`` from :meth:`WindowSource.batch`, tensors ``b``)."""
+    from ..models.registry import is_baseline
+
+    if is_baseline(cfg):
+        return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
+                   b["blacklist"], contact_matrix=b.get("contact_matrix"))
     mask = None
     if cfg.mask_source == "fixed":
         if mask_provider is None:
@@ -102,5 +131,5 @@ def forward_batches(source, net, cfg, device, indices: np.ndarray, batch_size: i
     net.eval()
     for s in range(0, len(indices), batch_size):
         chunk = np.asarray(indices[s: s + batch_size])
-        batch = source.batch(chunk, cfg.window_bp)
+        batch = load_batch(source, chunk, cfg)
         yield chunk, run_model(net, cfg, batch, to_tensors(batch, device, sig_idx), mask_provider)

@@ -28,7 +28,7 @@ from ..io.atomic import write_text_atomic
 from ..progress import progress_bar
 from ..store import Store
 from . import state as st
-from .batches import batch_indices, check_compatible, forward_batches, run_model, to_tensors
+from .batches import batch_indices, check_compatible, forward_batches, load_batch, run_model, to_tensors
 from .metrics import regression_metrics
 from .schedule import lr_at
 
@@ -85,7 +85,7 @@ def train(
     """
     from ..io.atomic import atomic_dir
     from ..models.checkpoint import save_model
-    from ..models.seq2exp import Seq2Exp
+    from ..models.registry import build_model, model_type_of
 
     ddp = _ddp_setup()
     store = Store(store_path)
@@ -107,15 +107,16 @@ def train(
     run.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(train_cfg.seed)
     np.random.seed(train_cfg.seed % (2**32))
-    model = Seq2Exp(model_cfg).to(dev)
+    model = build_model(model_cfg).to(dev)
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
-        model.head.out.bias.fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
+        model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
     opt = torch.optim.AdamW(
         model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
         betas=tuple(train_cfg.betas),
     )
     step, best_mse = 0, float("inf")
-    ckpt = st.find_checkpoint(run / "last") if resume else None
+    closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
+    ckpt = st.find_checkpoint(run / "last") if resume and not closed_form else None
     if resume and ckpt is None and run_json.exists():
         log.warning("%s: no complete checkpoint yet; starting from step 0", run)
     if ckpt is not None:
@@ -133,12 +134,18 @@ def train(
     elif rank0:
         write_text_atomic(run_json, json.dumps({
             "store": str(Path(store_path).resolve()),
+            "model_type": model_type_of(model_cfg),
             "model": model_cfg.to_dict(),
             "train": train_cfg.to_dict(),
             "device": str(dev),
             "train_genes": int(len(train_idx)), "val_genes": int(len(val_idx)),
         }, indent=2) + "\n")
 
+    if closed_form:  # fitted, not trained by steps (ABC's ridge)
+        if rank0:
+            fit_closed_form(model, model_cfg, store, train_idx, val_idx, run, dev, train_cfg,
+                            show_progress)
+        step = train_cfg.steps
     net = model
     if ddp is not None:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -164,7 +171,7 @@ def train(
             idx = batch_indices(train_idx, train_cfg.batch_size, train_cfg.seed, step)
             if ddp is not None:
                 idx = idx[ddp["rank"]:: ddp["world"]]
-            batch = store.batch(idx, model_cfg.window_bp)
+            batch = load_batch(store, idx, model_cfg)
             b = to_tensors(batch, dev, sig_idx)
             with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_bf16):
                 out = run_model(net, model_cfg, batch, b, mask_provider)
@@ -212,6 +219,59 @@ def train(
     if ddp is not None:
         torch.distributed.destroy_process_group()
     return run
+
+
+#: ridge penalties tried by :func:`fit_closed_form`, chosen by validation MSE
+RIDGE_LAMBDAS = (0.0, 0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev, train_cfg,
+                    show_progress: bool = True) -> None:
+    """Fit a closed-form model (``model.design`` + ``model.fit``) on the training genes,
+    choose the ridge penalty by validation MSE, and save ``run/best``.
+
+    Writes one ``val_metrics.tsv`` row per penalty tried (``step`` = its index).
+    """
+    from ..io.atomic import atomic_dir
+    from ..models.checkpoint import save_model
+
+    sig_idx = check_compatible(store, cfg, str(store.path))
+
+    @torch.no_grad()
+    def design(indices):
+        xs = []
+        for s in range(0, len(indices), train_cfg.batch_size):
+            chunk = indices[s: s + train_cfg.batch_size]
+            b = to_tensors(load_batch(store, chunk, cfg), dev, sig_idx)
+            xs.append(model.design(b["seq"], b["signals"],
+                                   b["features"] if cfg.n_gene_features else None, b["blacklist"]))
+            bar.update(task, advance=len(chunk))
+        return torch.cat(xs) if xs else torch.zeros(0, 0, device=dev)
+
+    y_all = torch.as_tensor(store.genes["target"].to_numpy(), dtype=torch.float32)
+    with progress_bar(show_progress) as bar:
+        task = bar.add_task("design matrix", total=len(train_idx) + len(val_idx))
+        X_tr, X_va = design(train_idx), design(val_idx)
+    y_tr, y_va = y_all[train_idx].to(dev), y_all[val_idx].to(dev)
+    best = None
+    for i, lam in enumerate(RIDGE_LAMBDAS if len(val_idx) else (1.0,)):
+        model.fit(X_tr, y_tr, lam)
+        if len(val_idx):
+            with torch.no_grad():
+                pred = model.predict_design(X_va).cpu().numpy()
+            m = regression_metrics(pred, y_va.cpu().numpy())
+            m["mask_ratio"] = float("nan")
+            st.append_tsv(run / "val_metrics.tsv", {"step": i, "ridge_lambda": lam, **m})
+            score = m["mse"]
+        else:
+            score = 0.0
+        if best is None or score < best[0]:
+            best = (score, lam)
+    model.fit(X_tr, y_tr, best[1])
+    meta = {"step": train_cfg.steps, "ridge_lambda": best[1], "store": str(store.path)}
+    with atomic_dir(run / "best", overwrite=True) as tmp:
+        save_model(tmp, model, cfg, meta)
+    log.info("closed-form fit: ridge lambda %s chosen by validation MSE", best[1])
 
 
 def with_feature_scaling(model_cfg, store: Store, train_idx: np.ndarray):
