@@ -66,7 +66,7 @@ def gene_masks(
                 b = to_tensors(batch, device, sig_idx)
                 es = net.element_scores(b["seq"], b["signals"],
                                         b["features"] if cfg.n_gene_features else None,
-                                        b["blacklist"], contact_matrix=b.get("contact_matrix"))
+                                        b["blacklist"])
                 per_bp = element_score_track(es, cfg.window_bp)
             else:
                 wins = [source.window(int(i), cfg.window_bp) for i in chunk]

@@ -119,8 +119,9 @@ def make_configs(name: str, preset_name: str, overrides: dict[str, Any]):
 
     Seq2Exp models take the preset (``seq2exp-hard`` its ``-hard`` counterpart) with their
     overrides; a baseline takes the preset's training schedule and window, its own defaults
-    for the rest, and the fields of ``overrides`` that it or TrainConfig has (the Seq2Exp-only
-    fields are ignored).  ``ValueError`` for an unknown name, preset, field or bad value.
+    for the rest, and the fields of ``overrides`` that it or TrainConfig has.  Fields that only
+    other models have are ignored, so one ``--set`` list can serve a whole benchmark.
+    ``ValueError`` for an unknown name, preset, field or bad value.
     """
     from dataclasses import fields
 
@@ -129,8 +130,16 @@ def make_configs(name: str, preset_name: str, overrides: dict[str, Any]):
 
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    seq2exp_names = {f.name for f in fields(ModelConfig)} | {f.name for f in fields(TrainConfig)}
     kw = dict(overrides)
+
+    def baseline_names() -> set[str]:
+        return set().union(*({f.name for f in fields(config_class(b))} for b in BASELINES))
+
     if name in SEQ2EXP_MODELS:
+        if set(kw) - seq2exp_names:  # drop the baselines' fields (imports them only then)
+            other = baseline_names()
+            kw = {k: v for k, v in kw.items() if k in seq2exp_names or k not in other}
         extra, which = SEQ2EXP_MODELS[name]
         for key, value in extra.items():
             kw.setdefault(key, value)
@@ -142,14 +151,14 @@ def make_configs(name: str, preset_name: str, overrides: dict[str, Any]):
     cls = config_class(name)
     own = {f.name for f in fields(cls)}
     train_names = {f.name for f in fields(TrainConfig)}
-    seq2exp_names = {f.name for f in fields(ModelConfig)}
+    known = seq2exp_names | baseline_names()  # other models' fields are ignored here
     mkw = {"window_bp": model_kw.get("window_bp", ModelConfig.window_bp)}
     for key, value in kw.items():
         if key in own:
             mkw[key] = value
         elif key in train_names:
             train_kw[key] = value
-        elif key not in seq2exp_names:
+        elif key not in known:
             raise ValueError(f"{name}: unknown config field {key!r}")
     return cls(**mkw), TrainConfig(**train_kw)
 

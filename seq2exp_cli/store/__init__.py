@@ -16,6 +16,9 @@ without re-parsing anything:
 ``contact.npy``
     float32 (n_genes, n_bins) ABC-style contact of each gene's TSS bin with each bin of
     its window, pseudocount included, not log-transformed.
+``contact_matrix.npy``
+    float32 (n_genes, n_bins, n_bins) the same contacts between every pair of the window's
+    Hi-C bins (its TSS row is ``contact.npy``'s); read by EpiExpr-3D.
 ``blacklist.bed``
     the blacklist intervals, canonical chromosome names.
 """

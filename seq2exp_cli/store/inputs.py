@@ -156,6 +156,119 @@ def gene_contact(source, chrom: str, tss: int, window_bp: int, resolution: int, 
     return out, self_contact(source, chrom, tss, resolution=resolution)
 
 
+class MatrixBlocks:
+    """Reads square blocks of a contact map through one cached larger block, so that the
+    matrices of neighbouring genes (sorted by TSS, as in a gene table) share one read.
+
+    Parameters
+    ----------
+    source:
+        The :class:`~seq2exp_cli.io.hic.ContactSource`.
+    extra:
+        Bins read beyond each request (the next genes reuse them).
+    """
+
+    def __init__(self, source, extra: int = 256):
+        self.source = source
+        self.extra = int(extra)
+        self._hit: tuple[str, int, int, np.ndarray] | None = None
+
+    def get(self, chrom: str, lo: int, hi: int) -> np.ndarray:
+        """Dense block of bins ``[lo, hi)`` x ``[lo, hi)`` of ``chrom`` (see
+        :meth:`~seq2exp_cli.io.hic_sources.ContactSource.matrix`), float64."""
+        hit = self._hit
+        if hit is None or hit[0] != chrom or not (hit[1] <= lo and hi <= hit[2]):
+            b0, b1 = lo, hi + self.extra
+            hit = (chrom, b0, b1, self.source.matrix(chrom, b0, b1, b0, b1))
+            self._hit = hit
+        _, b0, _, blk = hit
+        return blk[lo - b0:hi - b0, lo - b0:hi - b0]
+
+
+def _tss_row_total(source, chrom: str, tss: int, b_lo: int, b_hi: int,
+                   norm_distance: int) -> float:
+    """Sum of the TSS bin's row over ``tss ± norm_distance`` (and the window) after the
+    diagonal correction: the factor :func:`seq2exp_cli.io.hic.contact_profile` divides
+    the row by (steps 1-3 there, same arithmetic)."""
+    res = source.resolution
+    b = int(tss) // res
+    reach = max(norm_distance // res, 1)
+    lo, hi = min(b_lo, b - reach), max(b_hi, b + reach + 1)
+    row = source.row(chrom, tss, lo * res, hi * res).astype(np.float64)
+    nbins = -(-source.chrom_size(chrom) // res)
+    left = row[b - lo - 1] if b - 1 >= max(lo, 0) else 0.0
+    right = row[b - lo + 1] if b + 1 < min(hi, nbins) else 0.0
+    row[b - lo] = max(left, right)
+    return float(row.sum())
+
+
+def gene_contact_matrix(source, chrom: str, tss: int, window_bp: int, resolution: int,
+                        gamma: float, chrom_size: int, blocks: MatrixBlocks | None = None,
+                        norm_distance: int = 5_000_000,
+                        pseudocount_distance: int = 1_000_000) -> np.ndarray:
+    """Contact between every pair of a gene's genome-aligned Hi-C bins.
+
+    The bins are those of :func:`gene_contact` (bin 0 holds ``tss - window_bp // 2``), and
+    the matrix extends the profile's convention symmetrically so that its TSS row *is*
+    the stored profile:
+
+    * each bin is anchored at its centre, except the TSS bin, anchored at the TSS; the
+      distance of a pair is that between their anchors;
+    * with Hi-C, the observed block (chosen normalisation) has every diagonal entry
+      replaced by the max of its two neighbours in its row, the whole block is divided by
+      the TSS row's sum over ``tss ± norm_distance`` (the one factor that scales the
+      profile; a single factor keeps the matrix symmetric), and the pseudocount
+      ``min(powerlaw(d), powerlaw(pseudocount_distance))`` of
+      :func:`seq2exp_cli.io.hic.contact_profile` is added;
+    * without Hi-C, ABC's fallback :func:`seq2exp_cli.io.hic.abc_powerlaw` of ``d``;
+    * pairs with a bin outside the chromosome, or past the last bin the window touches,
+      are 0.
+
+    Parameters
+    ----------
+    source:
+        :class:`~seq2exp_cli.io.hic.ContactSource` or None (power law).
+    blocks:
+        Optional :class:`MatrixBlocks` over ``source`` reused across genes.
+
+    Returns
+    -------
+    np.ndarray, shape=(nb, nb), float32
+        ``nb = n_contact_bins(window_bp, resolution)``; symmetric; not log-transformed.
+    """
+    from ..io.hic import abc_powerlaw, powerlaw_contact, profile_bins
+
+    res = source.resolution if source is not None else int(resolution)
+    b_lo, b_hi = profile_bins(tss, window_bp, res)
+    n = b_hi - b_lo
+    bins = np.arange(b_lo, b_hi)
+    anchor = (bins + 0.5) * res
+    anchor[int(tss) // res - b_lo] = float(tss)
+    dist = np.abs(anchor[:, None] - anchor[None, :])
+    size = source.chrom_size(chrom) if source is not None else chrom_size
+    inside = bins >= 0
+    if size is not None:
+        inside &= bins * res < size
+    if source is None:
+        mat = abc_powerlaw(dist)
+    else:
+        blk = (blocks.get(chrom, b_lo - 1, b_hi + 1) if blocks is not None
+               else source.matrix(chrom, b_lo - 1, b_hi + 1, b_lo - 1, b_hi + 1))
+        i = np.arange(n)
+        mat = np.array(blk[1:-1, 1:-1], dtype=np.float64)
+        mat[i, i] = np.maximum(blk[i + 1, i], blk[i + 1, i + 2])
+        total = _tss_row_total(source, chrom, tss, b_lo, b_hi, norm_distance)
+        if total > 0:
+            mat /= total
+        mat += np.minimum(powerlaw_contact(dist, gamma, None, min_distance=res),
+                          powerlaw_contact(pseudocount_distance, gamma, None, min_distance=res))
+    mat = np.where(inside[:, None] & inside[None, :], mat, 0.0)
+    nb = n_contact_bins(window_bp, resolution)
+    out = np.zeros((nb, nb), dtype=np.float32)
+    out[:n, :n] = mat
+    return out
+
+
 def blacklist_intervals(bl: pd.DataFrame | None) -> dict[str, np.ndarray]:
     """chrom -> sorted (n, 2) int64 array of [start, end) intervals."""
     out: dict[str, np.ndarray] = {}

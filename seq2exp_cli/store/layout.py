@@ -13,6 +13,10 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 GENES = "genes.tsv"
 CONTACT = "contact.npy"
+#: float32 (n_genes, nb, nb) contact between every pair of a gene's genome-aligned Hi-C bins
+#: (same bins, pseudocount and normalisation as ``contact.npy``, whose rows are the TSS rows
+#: of these matrices; not log-transformed).  Absent from stores of older seq2exp versions.
+CONTACT_MATRIX = "contact_matrix.npy"
 BLACKLIST = "blacklist.bed"
 SEQ_DIR = "seq"
 TRACK_DIR = "tracks"

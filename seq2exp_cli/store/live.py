@@ -1,7 +1,8 @@
 """Windows read straight from the raw files, for ``seq2exp predict --genes ... --dnase ...``.
 
 Nothing is written: sequence and tracks are read per window (pyfaidx, pyBigWig) and each
-gene's contact profile is computed on first use and cached.  The windows are identical
+gene's contact profile (and, when asked for, its contact matrix) is computed on first use
+and cached.  The windows are identical
 to those of a store preprocessed from the same files (a test holds them equal).
 """
 
@@ -13,7 +14,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import layout
-from .inputs import MIN_SELF_CONTACT, blacklist_intervals, gene_contact, open_inputs
+from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, blacklist_intervals, gene_contact,
+                     gene_contact_matrix, open_inputs)
 from .windows import WindowSource
 
 
@@ -52,6 +54,9 @@ class FileWindows(WindowSource):
         self.chrom_sizes = dict(self.inputs.genome.chroms.sizes)
         self._blacklist = blacklist_intervals(self.inputs.blacklist)
         self._contact_cache: dict[int, np.ndarray] = {}
+        self._matrix_cache: dict[int, np.ndarray] = {}
+        self._matrix_blocks = (MatrixBlocks(self.inputs.contacts)
+                               if self.inputs.contacts is not None else None)
         # the promoter self-contact test needs every gene's profile; computed lazily
         self.genes["contact_ok"] = True
         self.genes["self_contact"] = np.nan
@@ -67,6 +72,16 @@ class FileWindows(WindowSource):
             self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= MIN_SELF_CONTACT
             self._contact_cache[index] = prof
         return prof
+
+    def contact_matrix_bins(self, index: int) -> np.ndarray:
+        mat = self._matrix_cache.get(index)
+        if mat is None:
+            g = self.genes.iloc[index]
+            mat = gene_contact_matrix(self.inputs.contacts, g["chrom"], int(g["tss"]),
+                                      self.window_bp, self.resolution, self.hic_gamma,
+                                      self.chrom_sizes[g["chrom"]], blocks=self._matrix_blocks)
+            self._matrix_cache[index] = mat
+        return mat
 
     def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
         return self.inputs.genome.fetch_codes(chrom, lo, hi)

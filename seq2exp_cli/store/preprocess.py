@@ -17,7 +17,8 @@ from ..errors import Seq2ExpError
 from ..io.atomic import atomic_dir
 from ..progress import progress_bar
 from . import layout
-from .inputs import MIN_SELF_CONTACT, gene_contact, n_contact_bins, open_inputs
+from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, gene_contact, gene_contact_matrix,
+                     n_contact_bins, open_inputs)
 
 
 def preprocess(
@@ -79,12 +80,17 @@ def preprocess(
     gdf = inp.genes
     chroms = inp.genome.chroms
     used = [c for c in chroms.names if c in set(gdf["chrom"])]
-    contact = np.zeros((len(gdf), n_contact_bins(window_bp, resolution)), dtype=np.float32)
+    nb = n_contact_bins(window_bp, resolution)
+    contact = np.zeros((len(gdf), nb), dtype=np.float32)
     self_contact = np.zeros(len(gdf), dtype=np.float32)
 
     try:
         with atomic_dir(out, overwrite=overwrite) as tmp:
             (tmp / layout.SEQ_DIR).mkdir()
+            # (n_genes, nb, nb) matrices written straight to disk (large for big gene sets)
+            matrices = np.lib.format.open_memmap(tmp / layout.CONTACT_MATRIX, mode="w+",
+                                                 dtype=np.float32, shape=(len(gdf), nb, nb))
+            blocks = MatrixBlocks(inp.contacts) if inp.contacts is not None else None
             for name in tracks:
                 (tmp / layout.TRACK_DIR / name).mkdir(parents=True)
             with progress_bar(show_progress) as bar:
@@ -98,14 +104,21 @@ def preprocess(
                         np.save(layout.track_path(tmp, name, chrom), vals)
                     bar.update(task, description=f"{chrom}: contacts")
                     for i in np.flatnonzero(gdf["chrom"].to_numpy() == chrom):
+                        tss = int(gdf.at[i, "tss"])
                         contact[i], self_contact[i] = gene_contact(
-                            inp.contacts, chrom, int(gdf.at[i, "tss"]), window_bp, resolution,
+                            inp.contacts, chrom, tss, window_bp, resolution,
                             hic_gamma, chroms.sizes[chrom],
+                        )
+                        matrices[i] = gene_contact_matrix(
+                            inp.contacts, chrom, tss, window_bp, resolution, hic_gamma,
+                            chroms.sizes[chrom], blocks=blocks,
                         )
                     bar.advance(task)
             gdf["self_contact"] = self_contact
             gdf["contact_ok"] = self_contact >= MIN_SELF_CONTACT
             np.save(tmp / layout.CONTACT, contact)
+            matrices.flush()
+            del matrices
             gdf.to_csv(tmp / layout.GENES, sep="\t", index=False)
             n_bl = 0
             with open(tmp / layout.BLACKLIST, "w") as fh:

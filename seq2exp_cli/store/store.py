@@ -52,6 +52,7 @@ class Store(WindowSource):
         self.feature_names: list[str] = list(self.manifest.get("features", []))
         self.chrom_sizes: dict[str, int] = dict(self.manifest["chrom_sizes"])
         self._contact = np.load(self.path / layout.CONTACT, mmap_mode="r")
+        self._contact_matrix: np.ndarray | None = None  # opened on first use
         self._seq: dict[str, np.ndarray] = {}
         self._tracks: dict[tuple[str, str], np.ndarray] = {}
         self._blacklist = self._read_blacklist()
@@ -82,6 +83,17 @@ class Store(WindowSource):
 
     def contact_bins(self, index: int) -> np.ndarray:
         return np.asarray(self._contact[index])
+
+    def contact_matrix_bins(self, index: int) -> np.ndarray:
+        if self._contact_matrix is None:
+            p = self.path / layout.CONTACT_MATRIX
+            if not p.exists():
+                raise Seq2ExpError(
+                    f"{self.path}: no contact matrix (made by an older seq2exp); "
+                    "re-run seq2exp preprocess"
+                )
+            self._contact_matrix = np.load(p, mmap_mode="r")
+        return np.asarray(self._contact_matrix[index])
 
     def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
         return self._seq_array(chrom)[lo:hi]

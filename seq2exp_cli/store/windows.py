@@ -7,6 +7,10 @@ minus-strand genes are reverse-complemented (sequence complemented and reversed,
 reversed) so that upstream is always on the left; ``Window.to_genome`` maps a per-bp
 array back to genome orientation.
 
+Each gene also has a contact matrix between the genome-aligned Hi-C bins its window
+touches (:meth:`WindowSource.contact_matrix`, :func:`batch_contact_matrices`), placed
+relative to the window by :meth:`WindowSource.contact_shift`.
+
 :class:`WindowSource` holds the assembly; :class:`~seq2exp_cli.store.Store` (a
 preprocessed store) and :class:`~seq2exp_cli.store.live.FileWindows` (raw files, read on
 demand) supply the pieces.
@@ -98,6 +102,62 @@ class WindowSource(abc.ABC):
         """Raw contact profile of a gene over its genome-aligned Hi-C bins, shape=(n_bins,).
 
         Bin 0 is the genome bin holding ``tss - window_bp // 2``."""
+
+    def contact_matrix_bins(self, index: int) -> np.ndarray:
+        """Raw contact between every pair of the gene's genome-aligned Hi-C bins, genome
+        orientation, shape=(nb, nb), float32 (see
+        :func:`seq2exp_cli.store.inputs.gene_contact_matrix`); its TSS row equals
+        :meth:`contact_bins`."""
+        raise NotImplementedError(f"{type(self).__name__} has no contact matrices")
+
+    def contact_matrix(self, index: int, orient: str = "transcript") -> np.ndarray:
+        """``log10(1 + contact)`` between the gene's genome-aligned Hi-C bins.
+
+        Bin ``k`` of the matrix (genome orientation) is the genome bin
+        ``(tss - window_bp // 2) // resolution + k``, as in :meth:`contact_bins`; the row
+        of the TSS's bin equals ``log10(1 + contact_bins(index))``.  Bins outside the
+        chromosome, and the last one when the window does not reach it, are 0.  With
+        ``orient="transcript"`` a minus-strand gene's matrix is reversed on both axes; use
+        :meth:`contact_shift` to place window positions in its bins.
+
+        Returns
+        -------
+        np.ndarray, shape=(nb, nb), float32
+            Symmetric; ``nb = window_bp // resolution + 1``.
+        """
+        if orient not in ("transcript", "genome"):
+            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        mat = np.log10(1.0 + np.asarray(self.contact_matrix_bins(index), dtype=np.float32))
+        if orient == "transcript" and self._columns()["strand"][index] == "-":
+            mat = mat[::-1, ::-1]
+        return np.ascontiguousarray(mat, dtype=np.float32)
+
+    def contact_shift(self, index: int, width: int | None = None,
+                      orient: str = "transcript") -> int:
+        """Where a window sits in the bins of :meth:`contact_matrix`.
+
+        Returns ``s`` (bp, between ``(window_bp - width) // 2`` and that plus
+        ``resolution``; ``window_bp`` a multiple of ``resolution``) such that
+        position ``q`` of the window of ``width`` bp (0-based, same orientation as the
+        matrix) lies in matrix bin ``(q + s) // resolution``: in genome orientation the
+        distance from the start of matrix bin 0 to the window's first base, in transcript
+        orientation for a minus-strand gene the distance from the window's last base to
+        the end of the last matrix bin.
+        """
+        width = self.window_bp if width is None else int(width)
+        if width > self.window_bp or width <= 0 or width % 2:
+            raise Seq2ExpError(
+                f"window width {width} bp: must be even and at most the store's {self.window_bp} bp"
+            )
+        if orient not in ("transcript", "genome"):
+            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        c = self._columns()
+        tss, res = int(c["tss"][index]), self.resolution
+        first = (tss - self.window_bp // 2) // res * res  # start of matrix bin 0
+        if orient == "transcript" and c["strand"][index] == "-":
+            last = first + (self.window_bp // res + 1) * res  # end of the last matrix bin
+            return int(last - (tss + width // 2))
+        return int(tss - width // 2 - first)
 
     def gene_index(self, gene_id: str) -> int:
         """Row of ``gene_id`` (also accepts a gene name when unambiguous)."""
@@ -221,6 +281,31 @@ class WindowSource(abc.ABC):
         (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
         and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
         return stack_windows([self.window(int(i), width, orient) for i in indices])
+
+
+def batch_contact_matrices(source: WindowSource, indices: Sequence[int],
+                           orient: str = "transcript") -> np.ndarray:
+    """Stack :meth:`WindowSource.contact_matrix` of the genes ``indices``.
+
+    Returns
+    -------
+    np.ndarray, shape=(B, nb, nb), float32
+        ``log10(1 + contact)`` between each gene's genome-aligned Hi-C bins.
+    """
+    nb = source.window_bp // source.resolution + 1
+    out = np.empty((len(indices), nb, nb), dtype=np.float32)
+    for j, i in enumerate(indices):
+        out[j] = source.contact_matrix(int(i), orient)
+    return out
+
+
+def batch_contact_shifts(source: WindowSource, indices: Sequence[int], width: int | None = None,
+                         orient: str = "transcript") -> np.ndarray:
+    """:meth:`WindowSource.contact_shift` of the genes ``indices``, shape=(B,), int64: window
+    position ``q`` of gene ``b`` lies in bin ``(q + shift[b]) // resolution`` of its matrix
+    from :func:`batch_contact_matrices` (same ``orient``)."""
+    return np.array([source.contact_shift(int(i), width, orient) for i in indices],
+                    dtype=np.int64)
 
 
 def stack_windows(wins: Sequence[Window]) -> dict:

@@ -54,6 +54,7 @@ def to_tensors(batch: dict[str, np.ndarray], device: torch.device, signal_idx: S
     if "contact_matrix" in batch:
         cm = np.ascontiguousarray(batch["contact_matrix"], dtype=np.float32)
         out["contact_matrix"] = torch.from_numpy(cm).to(device)
+        out["contact_shift"] = torch.from_numpy(np.asarray(batch["contact_shift"])).to(device)
     return out
 
 
@@ -78,10 +79,12 @@ def check_compatible(source, cfg, where: str) -> list[int]:
             f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
             f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
         )
-    if uses_contact_matrix(cfg) and cfg.window_bp != source.window_bp:
+    res = getattr(cfg, "hic_bin_bp", None)
+    if uses_contact_matrix(cfg) and res != source.resolution:
         raise Seq2ExpError(
-            f"{where}: this model reads the Hi-C matrix of {source.window_bp} bp windows but "
-            f"was built for {cfg.window_bp} bp; train it with --set window_bp={source.window_bp}"
+            f"{where}: this model was built for {res} bp Hi-C bins but the inputs have "
+            f"{source.resolution} bp; train it with --set hic_bin_bp={source.resolution} or "
+            f"preprocess with --resolution {res}"
         )
     if cfg.n_gene_features and len(source.feature_names) != cfg.n_gene_features:
         raise Seq2ExpError(
@@ -92,15 +95,16 @@ def check_compatible(source, cfg, where: str) -> list[int]:
 
 
 def load_batch(source, indices, cfg) -> dict:
-    """``source.batch(indices, cfg.window_bp)``, plus ``contact_matrix`` (B, nb, nb) for the
-    models that read the Hi-C bin-by-bin matrix."""
+    """``source.batch(indices, cfg.window_bp)``, plus ``contact_matrix`` (B, nb, nb) and
+    ``contact_shift`` (B,) for the models that read the Hi-C bin-by-bin matrix."""
     from ..models.registry import uses_contact_matrix
 
     batch = source.batch(indices, cfg.window_bp)
     if uses_contact_matrix(cfg):
-        from ..store.windows import batch_contact_matrices
+        from ..store.windows import batch_contact_matrices, batch_contact_shifts
 
         batch["contact_matrix"] = batch_contact_matrices(source, indices)
+        batch["contact_shift"] = batch_contact_shifts(source, indices, cfg.window_bp)
     return batch
 
 
@@ -109,8 +113,9 @@ def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
     from ..models.registry import is_baseline
 
     if is_baseline(cfg):
+        extra = {k: b[k] for k in ("contact_matrix", "contact_shift") if k in b}
         return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-                   b["blacklist"], contact_matrix=b.get("contact_matrix"))
+                   b["blacklist"], **extra)
     mask = None
     if cfg.mask_source == "fixed":
         if mask_provider is None:
