@@ -248,7 +248,7 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
             bar.update(task, advance=len(chunk))
         return torch.cat(xs) if xs else torch.zeros(0, 0, device=dev)
 
-    y_all = torch.as_tensor(store.genes["target"].to_numpy(), dtype=torch.float32)
+    y_all = torch.tensor(store.genes["target"].to_numpy(dtype=np.float32))
     with progress_bar(show_progress) as bar:
         task = bar.add_task("design matrix", total=len(train_idx) + len(val_idx))
         X_tr, X_va = design(train_idx), design(val_idx)

@@ -1,0 +1,185 @@
+"""Every model of the registry through the same commands: ``train --model NAME`` on one
+store, ``predict`` + ``evaluate`` on its test genes, ``call-elements`` for the models that
+score elements (EPInformer, ABC; BED checked with bedtools), a clear error for the others,
+and ``benchmark --models`` over several of them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from seq2exp_cli.cli import app
+from seq2exp_cli.models import registry
+
+W = 20_000
+#: small sizes for every model (fields of other models are ignored by each)
+TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
+            head_hidden=8, promoter_bp=1000, batch_size=2, reach_bp=9000, element_bp=500,
+            n_elements=8, channels=8, hic_bin_bp=5000, eval_every=2, checkpoint_every=2)
+SETS = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+BASELINES = tuple(registry.BASELINES)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    from seq2exp_cli.simulate import simulate
+    from seq2exp_cli.store import preprocess
+
+    d = tmp_path_factory.mktemp("models")
+    simulate(d / "sim", preset="ci", seed=5, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
+    preprocess(d / "store", d / "sim" / "genome.fa", d / "sim" / "genes.tsv",
+               {"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
+               hic=d / "sim" / "contacts.hic", targets=d / "sim" / "cage.tsv", window_bp=W,
+               resolution=5000, show_progress=False)
+    return d
+
+
+def _run(args):
+    r = CliRunner().invoke(app, [str(a) for a in args])
+    return r
+
+
+def _run_cli(args):
+    """Through the console entry point (one-line error, exit 2), in a subprocess."""
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "seq2exp_cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def trained(sim):
+    runs = {}
+    for name in BASELINES:
+        run = sim / "runs" / name
+        r = _run(["train", sim / "store", "-o", run, "--model", name, "--steps", 4,
+                  "--device", "cpu", *SETS])
+        assert r.exit_code == 0, (name, r.output, r.exception)
+        runs[name] = run
+    return runs
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_train_predict_evaluate(sim, trained, name, tmp_path):
+    import json
+
+    run = trained[name]
+    doc = json.loads((run / "best" / "config.json").read_text())
+    assert doc["model_type"] == name
+    assert (run / "test_metrics.tsv").is_file()
+    pred = tmp_path / "pred.tsv"
+    r = _run(["predict", "--store", sim / "store", "--model", run, "--split", "test",
+              "--device", "cpu", "-o", pred])
+    assert r.exit_code == 0, (r.output, r.exception)
+    df = pd.read_csv(pred, sep="\t")
+    assert len(df) > 0 and np.isfinite(df["prediction"]).all()
+    # the run's own test metrics are those of the saved model's predictions
+    tm = pd.read_csv(run / "test_metrics.tsv", sep="\t").iloc[-1]
+    from seq2exp_cli.training.metrics import regression_metrics
+
+    from seq2exp_cli.store import Store
+
+    st = Store(sim / "store")
+    keep = df["gene_id"].isin(st.genes.iloc[st.indices("test")]["gene_id"])
+    m = regression_metrics(df.loc[keep, "prediction"].to_numpy(), df.loc[keep, "target"].to_numpy())
+    assert m["mse"] == pytest.approx(float(tm["mse"]), rel=1e-4)
+    r = _run(["evaluate", pred, "--store", sim / "store"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    assert "pearson" in r.output.lower()
+
+
+@pytest.mark.parametrize("name", ["epinformer", "abc"])
+def test_call_elements_of_element_scoring_models(sim, trained, name, tmp_path):
+    bed = tmp_path / "el.bed"
+    r = _run(["call-elements", "--store", sim / "store", "--model", trained[name],
+              "--split", "test", "--device", "cpu", "--cutoff", "0", "--min-length", 1,
+              "-o", bed])
+    assert r.exit_code == 0, (r.output, r.exception)
+    df = pd.read_csv(bed, sep="\t")
+    assert len(df) > 0
+    assert (df["end"] > df["start"]).all() and (df["mean_mask"] <= 1.0 + 1e-6).all()
+    if shutil.which("bedtools"):
+        p = subprocess.run(["bedtools", "merge", "-i", str(bed)], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+
+
+def test_element_score_track_hand_case():
+    """Scores painted over their elements' bases, max where candidates overlap, padding
+    ignored, clipped to the window."""
+    import torch
+
+    from seq2exp_cli.elements import element_score_track
+    from seq2exp_cli.models.baselines.base import ElementScores
+
+    es = ElementScores(start=torch.tensor([[2, 5, 0], [8, 0, 0]]),
+                       end=torch.tensor([[6, 8, 3], [12, 0, 0]]),
+                       score=torch.tensor([[0.5, 0.25, 0.9], [0.75, 0.0, 0.0]]),
+                       valid=torch.tensor([[True, True, False], [True, False, False]]))
+    got = element_score_track(es, 10)
+    want = np.zeros((2, 10), dtype=np.float32)
+    want[0, 2:6] = 0.5
+    want[0, 6:8] = 0.25
+    want[0, 5] = 0.5  # overlap: the larger score
+    want[1, 8:10] = 0.75
+    np.testing.assert_array_equal(got, want)
+
+
+def test_abc_elements_carry_their_scores(sim, trained, tmp_path):
+    """call-elements with an ABC model writes each candidate with its A*C / sum(A*C) score:
+    the scores of one gene never sum above 1."""
+    bed = tmp_path / "abc.bed"
+    r = _run(["call-elements", "--store", sim / "store", "--model", trained["abc"],
+              "--device", "cpu", "--cutoff", "1e-9", "--min-length", 1, "--merge-gap", 0,
+              "-o", bed])
+    assert r.exit_code == 0, (r.output, r.exception)
+    df = pd.read_csv(bed, sep="\t")
+    assert len(df) > 0
+    assert (df["max_mask"] > 0).all() and (df["max_mask"] <= 1).all()
+    assert (df.groupby("gene_id")["max_mask"].sum() <= 1.0 + 1e-3).all()
+
+
+@pytest.mark.parametrize("name", ["epiexpr-1d", "simplechrome"])
+def test_call_elements_refuses_models_without_elements(sim, trained, name):
+    r = _run_cli(["call-elements", "--store", sim / "store", "--model", trained[name],
+                  "--device", "cpu"])
+    assert r.returncode == 2, r.stderr
+    assert "scores no elements" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_make_configs_per_model():
+    for name in registry.MODEL_NAMES:
+        mc, tc = registry.make_configs(name, "cpu", dict(TINY, seed=9))
+        assert tc.seed == 9 and tc.batch_size == 2
+        assert mc.window_bp == W
+        assert registry.model_type_of(mc) == ("seq2exp" if name in registry.SEQ2EXP_MODELS else name)
+        assert type(registry.build_model(mc)).__name__
+    with pytest.raises(ValueError, match="unknown config field"):
+        registry.make_configs("abc", "cpu", {"no_such_field": 1})
+    with pytest.raises(ValueError, match="unknown model"):
+        registry.make_configs("enformer", "cpu", {})
+
+
+def test_unknown_model_is_one_line_error(sim, tmp_path):
+    r = _run_cli(["train", sim / "store", "-o", tmp_path / "r", "--model", "enformer"])
+    assert r.returncode == 2 and "--model enformer" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_benchmark_over_baselines(sim, tmp_path):
+    out = tmp_path / "bench"
+    r = _run(["benchmark", sim / "store", "-o", out, "--models", "abc,epiexpr-1d",
+              "--seeds", "1,2", "--steps", 2, "--device", "cpu", "--no-plots", *SETS])
+    assert r.exit_code == 0, (r.output, r.exception)
+    t1 = pd.read_csv(out / "table1.tsv", sep="\t")
+    assert set(t1["model"]) == {"abc", "epiexpr-1d"}
+    assert (t1["n_seeds"] == 2).all()
+    runs = pd.read_csv(out / "runs.tsv", sep="\t")
+    # ABC's ridge has no randomness: both seeds give the same test MSE
+    abc = runs[runs["model"] == "abc"]["mse"].to_numpy()
+    assert abc[0] == pytest.approx(abc[1])
