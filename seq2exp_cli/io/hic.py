@@ -114,6 +114,18 @@ def _normalized_row(source: ContactSource, chrom: str, tss: int, b_lo: int, b_hi
                     norm_distance: int) -> tuple[np.ndarray, int, int]:
     """TSS-bin row over ``[lo, hi)`` bins covering the profile and ±norm_distance, with
     the diagonal replaced and the row scaled to sum 1.  Returns (row, lo, tss_bin)."""
+    row, lo, b = tss_row_diag_corrected(source, chrom, tss, b_lo, b_hi, norm_distance)
+    total = row.sum()
+    if total > 0:
+        row /= total
+    return row, lo, b
+
+
+def tss_row_diag_corrected(source: ContactSource, chrom: str, tss: int, b_lo: int, b_hi: int,
+                           norm_distance: int) -> tuple[np.ndarray, int, int]:
+    """TSS-bin row (float64) over ``[lo, hi)`` bins covering ``[b_lo, b_hi)`` and
+    ±norm_distance, its diagonal replaced by the larger neighbour (ABC).  Returns
+    (row, lo, tss_bin)."""
     res = source.resolution
     b = int(tss) // res
     reach = max(norm_distance // res, 1)
@@ -123,9 +135,6 @@ def _normalized_row(source: ContactSource, chrom: str, tss: int, b_lo: int, b_hi
     left = row[b - lo - 1] if b - 1 >= max(lo, 0) else 0.0
     right = row[b - lo + 1] if b + 1 < min(hi, nbins) else 0.0
     row[b - lo] = max(left, right)
-    total = row.sum()
-    if total > 0:
-        row /= total
     return row, lo, b
 
 

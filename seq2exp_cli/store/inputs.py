@@ -190,16 +190,9 @@ def _tss_row_total(source, chrom: str, tss: int, b_lo: int, b_hi: int,
     """Sum of the TSS bin's row over ``tss ± norm_distance`` (and the window) after the
     diagonal correction: the factor :func:`seq2exp_cli.io.hic.contact_profile` divides
     the row by (steps 1-3 there, same arithmetic)."""
-    res = source.resolution
-    b = int(tss) // res
-    reach = max(norm_distance // res, 1)
-    lo, hi = min(b_lo, b - reach), max(b_hi, b + reach + 1)
-    row = source.row(chrom, tss, lo * res, hi * res).astype(np.float64)
-    nbins = -(-source.chrom_size(chrom) // res)
-    left = row[b - lo - 1] if b - 1 >= max(lo, 0) else 0.0
-    right = row[b - lo + 1] if b + 1 < min(hi, nbins) else 0.0
-    row[b - lo] = max(left, right)
-    return float(row.sum())
+    from ..io.hic import tss_row_diag_corrected
+
+    return float(tss_row_diag_corrected(source, chrom, tss, b_lo, b_hi, norm_distance)[0].sum())
 
 
 def gene_contact_matrix(source, chrom: str, tss: int, window_bp: int, resolution: int,

@@ -268,6 +268,11 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
         if best is None or score < best[0]:
             best = (score, lam)
     model.fit(X_tr, y_tr, best[1])
+    if hasattr(cfg, "ridge_lambda"):  # the saved config names the penalty actually used
+        from ..models.config import replace
+
+        cfg = replace(cfg, ridge_lambda=float(best[1]))
+        model.cfg = cfg
     meta = {"step": train_cfg.steps, "ridge_lambda": best[1], "store": str(store.path)}
     with atomic_dir(run / "best", overwrite=True) as tmp:
         save_model(tmp, model, cfg, meta)

@@ -80,6 +80,11 @@ class BaselineConfig:
         _check(self.loss in ("smooth_l1", "huber", "mse"),
                f"loss must be smooth_l1, huber or mse, got {self.loss!r}")
 
+    def mark_indices(self, use_contact_track: bool = False) -> list[int]:
+        """Channels of the signals other than the per-bp "contact" (all with
+        ``use_contact_track``): the tracks the sequence-free models read."""
+        return [i for i, n in enumerate(self.signal_names) if use_contact_track or n != "contact"]
+
     def signal_index(self, name: str) -> int | None:
         """Channel of track ``name`` in the model's signals, or None."""
         return self.signal_names.index(name) if name in self.signal_names else None

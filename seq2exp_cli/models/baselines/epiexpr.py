@@ -51,7 +51,6 @@ from .base import BaselineConfig, BaselineModel, BaselineOutput, Head, _check, b
 
 __all__ = ["EpiExprConfig", "EpiExpr3DConfig", "EpiExpr1D", "EpiExpr3D", "GATv2Layer"]
 
-CONTACT_TRACK = "contact"
 
 
 @dataclass
@@ -104,8 +103,7 @@ class EpiExprConfig(BaselineConfig):
 
     def track_indices(self) -> list[int]:
         """Channels of ``signals`` the encoder reads."""
-        return [i for i, n in enumerate(self.signal_names)
-                if self.use_contact_track or n != CONTACT_TRACK]
+        return self.mark_indices(self.use_contact_track)
 
 
 @dataclass

@@ -31,7 +31,6 @@ from .base import BaselineConfig, BaselineModel, BaselineOutput, Head, _check, b
 
 __all__ = ["SimpleChromeConfig", "SimpleChrome"]
 
-CONTACT_TRACK = "contact"
 
 
 @dataclass
@@ -74,8 +73,7 @@ class SimpleChromeConfig(BaselineConfig):
 
     def track_indices(self) -> list[int]:
         """Channels of ``signals`` read as marks."""
-        return [i for i, n in enumerate(self.signal_names)
-                if self.use_contact_track or n != CONTACT_TRACK]
+        return self.mark_indices(self.use_contact_track)
 
 
 class SimpleChrome(BaselineModel):
