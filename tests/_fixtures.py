@@ -54,3 +54,23 @@ def make_tiny_inputs(d: Path):
         bw.close()
         tracks[name] = vals
     return d, seqs, tracks
+
+
+def local_track_task(rng: np.random.Generator, B: int, L: int = 20_000):
+    """Toy task of the track-only baselines: two tracks on windows of ``L`` bp (100 bp
+    bins); y = log1p(a) - 0.5 log1p(b) where a (track 0) and b (track 1) are peaks within
+    2 kb of the TSS; two distractor peaks per track lie 6-9.5 kb away.  Returns per-bp
+    signals (B, L, 2) and y (B,) as tensors."""
+    import torch
+
+    sig = rng.gamma(2.0, 0.1, size=(B, L // 100, 2)).astype(np.float32)
+    heights = rng.uniform(0, 8, size=(B, 2))
+    for b in range(B):
+        for k in range(2):
+            c = L // 200 + rng.integers(-20, 17)
+            sig[b, c:c + 4, k] += heights[b, k]
+            for _ in range(2):
+                d = rng.integers(60, 95) * rng.choice([-1, 1])
+                sig[b, L // 200 + d - 2:L // 200 + d + 2, k] += rng.uniform(0, 8)
+    y = np.log1p(heights[:, 0]) - 0.5 * np.log1p(heights[:, 1]) + rng.normal(0, 0.05, B)
+    return torch.from_numpy(np.repeat(sig, 100, axis=1)), torch.from_numpy(y.astype(np.float32))

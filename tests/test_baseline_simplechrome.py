@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from _fixtures import local_track_task
 
 from seq2exp_cli.models.baselines.base import BaselineOutput
 from seq2exp_cli.models.baselines.simplechrome import SimpleChrome, SimpleChromeConfig
@@ -86,20 +87,8 @@ def test_config_round_trip_and_validation():
 
 # --------------------------------------------------------------------------- toy task
 def _local_task(rng: np.random.Generator, B: int):
-    """Two tracks; y = log1p(a) - 0.5 log1p(b) where a (track 0) and b (track 1) are peaks
-    within 2 kb of the TSS; two distractor peaks per track lie 6-9.5 kb away (outside the
-    10 kb SimpleChrome reads)."""
-    sig = rng.gamma(2.0, 0.1, size=(B, L // 100, 2)).astype(np.float32)
-    heights = rng.uniform(0, 8, size=(B, 2))
-    for b in range(B):
-        for k in range(2):
-            c = L // 200 + rng.integers(-20, 17)
-            sig[b, c:c + 4, k] += heights[b, k]
-            for _ in range(2):
-                d = rng.integers(60, 95) * rng.choice([-1, 1])
-                sig[b, L // 200 + d - 2:L // 200 + d + 2, k] += rng.uniform(0, 8)
-    y = np.log1p(heights[:, 0]) - 0.5 * np.log1p(heights[:, 1]) + rng.normal(0, 0.05, B)
-    return torch.from_numpy(np.repeat(sig, 100, axis=1)), torch.from_numpy(y.astype(np.float32))
+    """The shared track-only toy task (tests/_fixtures.py) on this file's window."""
+    return local_track_task(rng, B, L)
 
 
 def _evaluate(model, sig, y) -> tuple[float, float]:
