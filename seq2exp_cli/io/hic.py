@@ -110,6 +110,15 @@ def expand_profile(profile: np.ndarray, tss: int, window: int = 200_000,
     return profile[pos // resolution - b_lo]
 
 
+def bins_inside(bins: np.ndarray, resolution: int, chrom_size: int | None) -> np.ndarray:
+    """Which genome bins lie on the chromosome (index >= 0 and start < its size; no upper
+    bound when the size is unknown)."""
+    inside = bins >= 0
+    if chrom_size is not None:
+        inside &= bins * resolution < chrom_size
+    return inside
+
+
 def _normalized_row(source: ContactSource, chrom: str, tss: int, b_lo: int, b_hi: int,
                     norm_distance: int) -> tuple[np.ndarray, int, int]:
     """TSS-bin row over ``[lo, hi)`` bins covering the profile and ±norm_distance, with
@@ -172,10 +181,7 @@ def contact_profile(source: ContactSource | None, chrom: str, tss: int, window: 
     b_lo, b_hi = profile_bins(tss, window, res)
     bins = np.arange(b_lo, b_hi)
     dist = np.abs((bins + 0.5) * res - tss)
-    size = source.chrom_size(chrom) if source is not None else chrom_size
-    inside = bins >= 0
-    if size is not None:
-        inside &= bins * res < size
+    inside = bins_inside(bins, res, source.chrom_size(chrom) if source is not None else chrom_size)
     if source is None:
         prof = abc_powerlaw(dist)
     else:

@@ -25,6 +25,12 @@ _HARD = dict(
     compact=True,
 )
 
+#: the ``cpu`` presets' model and schedule (the hard one adds :data:`_HARD`)
+_CPU_MODEL = dict(window_bp=200_000, bin_size=100, d_model=32, n_layers_generator=2,
+                  n_layers_predictor=2, head_hidden=64)
+_CPU_TRAIN = dict(batch_size=4, steps=3_000, warmup=300, precision="fp32", eval_every=250,
+                  checkpoint_every=500)
+
 #: Named presets: ``name -> (model field overrides, train field overrides)``.
 PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "paper": (
@@ -35,44 +41,8 @@ PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         dict(beta_product="reference", n_gene_features=9, **_HARD),
         dict(),
     ),
-    "cpu": (
-        dict(
-            window_bp=200_000,
-            bin_size=100,
-            d_model=32,
-            n_layers_generator=2,
-            n_layers_predictor=2,
-            head_hidden=64,
-        ),
-        dict(
-            batch_size=4,
-            steps=3_000,
-            warmup=300,
-            precision="fp32",
-            eval_every=250,
-            checkpoint_every=500,
-        ),
-    ),
-    "cpu-hard": (
-        dict(
-            window_bp=200_000,
-            bin_size=100,
-            d_model=32,
-            n_layers_generator=2,
-            n_layers_predictor=2,
-            head_hidden=64,
-            beta_product="reference",
-            **_HARD,
-        ),
-        dict(
-            batch_size=4,
-            steps=3_000,
-            warmup=300,
-            precision="fp32",
-            eval_every=250,
-            checkpoint_every=500,
-        ),
-    ),
+    "cpu": (dict(_CPU_MODEL), dict(_CPU_TRAIN)),
+    "cpu-hard": (dict(_CPU_MODEL, beta_product="reference", **_HARD), dict(_CPU_TRAIN)),
 }
 
 

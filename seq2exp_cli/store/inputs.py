@@ -238,10 +238,10 @@ def gene_contact_matrix(source, chrom: str, tss: int, window_bp: int, resolution
     anchor = (bins + 0.5) * res
     anchor[int(tss) // res - b_lo] = float(tss)
     dist = np.abs(anchor[:, None] - anchor[None, :])
+    from ..io.hic import bins_inside
+
     size = source.chrom_size(chrom) if source is not None else chrom_size
-    inside = bins >= 0
-    if size is not None:
-        inside &= bins * res < size
+    inside = bins_inside(bins, res, size)
     if source is None:
         mat = abc_powerlaw(dist)
     else:

@@ -144,13 +144,7 @@ class WindowSource(abc.ABC):
         orientation for a minus-strand gene the distance from the window's last base to
         the end of the last matrix bin.
         """
-        width = self.window_bp if width is None else int(width)
-        if width > self.window_bp or width <= 0 or width % 2:
-            raise Seq2ExpError(
-                f"window width {width} bp: must be even and at most the store's {self.window_bp} bp"
-            )
-        if orient not in ("transcript", "genome"):
-            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        width = self._checked_width(width, orient)
         c = self._columns()
         tss, res = int(c["tss"][index]), self.resolution
         first = (tss - self.window_bp // 2) // res * res  # start of matrix bin 0
@@ -183,6 +177,17 @@ class WindowSource(abc.ABC):
         return np.flatnonzero(keep)
 
     # ------------------------------------------------------------------ windows
+    def _checked_width(self, width: int | None, orient: str) -> int:
+        """``width`` (default the store's) after checking it and ``orient``."""
+        width = self.window_bp if width is None else int(width)
+        if width > self.window_bp or width <= 0 or width % 2:
+            raise Seq2ExpError(
+                f"window width {width} bp: must be even and at most the store's {self.window_bp} bp"
+            )
+        if orient not in ("transcript", "genome"):
+            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        return width
+
     def window(
         self,
         index: int,
@@ -200,13 +205,7 @@ class WindowSource(abc.ABC):
         orient:
             ``"transcript"`` (minus-strand genes reverse-complemented) or ``"genome"``.
         """
-        width = self.window_bp if width is None else int(width)
-        if width > self.window_bp or width <= 0 or width % 2:
-            raise Seq2ExpError(
-                f"window width {width} bp: must be even and at most the store's {self.window_bp} bp"
-            )
-        if orient not in ("transcript", "genome"):
-            raise ValueError(f"orient must be 'transcript' or 'genome', not {orient!r}")
+        width = self._checked_width(width, orient)
         c = self._columns()
         chrom, tss, strand = c["chrom"][index], int(c["tss"][index]), c["strand"][index]
         start, end = tss - width // 2, tss + width // 2
