@@ -90,21 +90,17 @@ class BaselineConfig:
         return self.signal_names.index(name) if name in self.signal_names else None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = list(v) if isinstance(v, tuple) else v
-        return out
+        """JSON-safe dictionary (tuples become lists), as :class:`ModelConfig`'s."""
+        from ..config import _to_dict
+
+        return _to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]):
-        if not isinstance(d, dict):
-            raise ValueError(f"{cls.__name__}: expected a dictionary, got {type(d).__name__}")
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"{cls.__name__}: unknown field(s) {unknown}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        from ..config import _from_dict
+
+        return _from_dict(cls, d)
 
 
 @dataclass
