@@ -373,3 +373,48 @@ def test_caduceus_signals_learns_planted_peak():
               motif_width=5, head_hidden=8, mask_source="none")
     assert _fit_planted(ModelConfig(**kw), make) < 0.05
     assert _fit_planted(ModelConfig(**kw, use_signals=False), make, steps=100) > 0.15
+
+
+def _pooled(model, seq, sig):
+    """The head's input, captured by a forward hook on its first layer."""
+    seen = {}
+    hook = model.head.fc1.register_forward_hook(lambda mod, args, out: seen.update(x=args[0]))
+    with torch.no_grad():
+        out = model(seq, sig)
+    hook.remove()
+    return seen["x"], out
+
+
+def test_window_pool_soft_is_promoter_and_window_means():
+    """Soft ``window_pool``: head input = [promoter mean, window mean] of the predictor output
+    on ``m * x``, recomputed here by hand from the model's own pieces."""
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(window_pool=True)).eval()
+    assert model.head.fc1.in_features == 2 * 8
+    seq, sig = batch()
+    got, out = _pooled(model, seq, sig)
+    with torch.no_grad():
+        seq_emb, sig_emb, _ = model._embed(seq, sig)
+        h = model.predictor((seq_emb + sig_emb) * out.mask.unsqueeze(-1))
+    torch.testing.assert_close(got, torch.cat([h[:, 22:26].mean(1), h.mean(1)], -1))
+
+
+def test_window_pool_compact_means_exclude_padding():
+    """Hard, compacted: the window mean runs over each window's kept tokens only, so it equals
+    the predictor run on that window's selection alone (no padding), averaged."""
+    torch.manual_seed(0)
+    model = Seq2Exp(tiny(window_pool=True, **HARD)).eval()
+    seq, sig = batch()
+    sig[0] *= 4.0  # different selection sizes across the batch -> padding in the compact run
+    got, out = _pooled(model, seq, sig)
+    keep = out.mask > 0.5
+    assert len(set(keep.sum(1).tolist())) > 1
+    with torch.no_grad():
+        seq_emb, sig_emb, _ = model._embed(seq, sig)
+        x = seq_emb + sig_emb
+        for b in range(3):
+            idx = keep[b].nonzero().squeeze(1)
+            h = model.predictor(x[b : b + 1, idx])[0]
+            prom = (idx >= 22) & (idx < 26)
+            want = torch.cat([h[prom].mean(0), h.mean(0)])
+            torch.testing.assert_close(got[b], want, rtol=1e-4, atol=1e-5)

@@ -129,6 +129,12 @@ class ModelConfig:
         the first predictor layer cancels a per-token scale, so with ``m * x`` alone a
         masked token differs from an unmasked one only through the residual stream; ``e``
         gives masking a direction the predictor can see.  Off in every preset.
+    window_pool : bool
+        The head reads ``[promoter mean, window mean]`` of the predictor output instead of
+        the promoter mean alone (the paper).  The window mean runs over the kept tokens
+        (hard, compacted) or over all tokens (otherwise; the inputs are mask-weighted), so
+        every token's mask reaches the loss in one step, not only through what the
+        predictor's scans carry to the promoter.  Off in every preset.
     """
 
     window_bp: int = 200_000
@@ -166,6 +172,7 @@ class ModelConfig:
     mask_source: str = "learned"
     use_signals: bool = True
     mask_token: bool = False
+    window_pool: bool = False
 
     def __post_init__(self) -> None:
         self.feature_mean = tuple(float(v) for v in self.feature_mean)

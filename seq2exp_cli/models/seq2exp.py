@@ -129,7 +129,8 @@ class Seq2Exp(nn.Module):
         self.predictor = (self.generator if cfg.share_weights and learned
                           else Caduceus(d, cfg.n_layers_predictor, **kw))
         self.mask_head = MaskHead(d, cfg.beta_min) if learned else None
-        self.head = ExpressionHead(d, cfg.n_gene_features, cfg.head_hidden)
+        self.head = ExpressionHead(d * (2 if cfg.window_pool else 1), cfg.n_gene_features,
+                                   cfg.head_hidden)
         if cfg.mask_token:
             self.mask_token = nn.Parameter(torch.zeros(d))
         else:
@@ -258,6 +259,8 @@ class Seq2Exp(nn.Module):
                 xm = xm + (1 - mx) * self.mask_token.to(x.dtype)
             h = self.predictor(xm)
             pooled = h[:, span[0] : span[1]].mean(1)
+            if cfg.window_pool:
+                pooled = torch.cat([pooled, h.mean(1)], dim=-1)
         if gene_features is not None and self.feature_mean is not None:
             gene_features = (gene_features - self.feature_mean) / self.feature_scale
         pred = self.head(pooled, gene_features).float()
@@ -283,7 +286,11 @@ class Seq2Exp(nn.Module):
         xs = x.gather(1, idx.unsqueeze(-1).expand(B, n_max, d)) * weight.unsqueeze(-1).to(x.dtype)
         h = self.predictor(xs, lengths=counts)  # (B, S, d)
         in_prom = ((idx >= span[0]) & (idx < span[1]) & valid).to(h.dtype)  # (B, S)
-        return (h * in_prom.unsqueeze(-1)).sum(1) / in_prom.sum(1, keepdim=True).clamp_min(1.0)
+        pooled = (h * in_prom.unsqueeze(-1)).sum(1) / in_prom.sum(1, keepdim=True).clamp_min(1.0)
+        if self.cfg.window_pool:
+            kept = valid.to(h.dtype).unsqueeze(-1)
+            pooled = torch.cat([pooled, (h * kept).sum(1) / kept.sum(1).clamp_min(1.0)], dim=-1)
+        return pooled
 
     def output_bias(self) -> torch.Tensor:
         """Bias of the expression head's last layer (set to the training mean before training)."""
