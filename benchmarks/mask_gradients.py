@@ -8,7 +8,8 @@ For training windows of a store, this measures per token
   ``mu = alpha / (alpha + beta)`` at fixed concentration ``alpha + beta``
   (``= (alpha + beta) * (dL/dalpha - dL/dbeta)``);
 
-and summarises both over the tokens of planted enhancers, of decoys (open sites that
+and the spread (sd over tokens) of the generator's own Beta parameters ``alpha_x, beta_x``
+before the signal Beta is combined in; it summarises both gradients over the tokens of planted enhancers, of decoys (open sites that
 regulate nothing) and of the background, promoters left out.  A generator can only learn to
 keep enhancers and drop decoys when the task gradient at those tokens is not swamped by the
 KL term, which pulls every token towards the prior alike.
@@ -64,6 +65,7 @@ def main() -> None:
     pool = store.indices("train")
     genes = np.random.default_rng(args.seed).choice(pool, min(args.genes, len(pool)), False)
     task_g = {k: [] for k in KINDS}
+    gen_ab = []
     kl_g = {k: [] for k in KINDS}
     for lo in range(0, len(genes), 4):
         idx = genes[lo : lo + 4]
@@ -74,6 +76,9 @@ def main() -> None:
         F.smooth_l1_loss(out.pred, b["target"].to(out.pred.dtype)).backward()
         with torch.no_grad():
             _, _, alpha, beta = net._generate(b["seq"], b["signals"])
+            seq_emb, sig_emb, _ = net._embed(b["seq"], b["signals"])
+            h = net.generator(seq_emb + sig_emb if cfg.generator_signals else seq_emb)
+            gen_ab.append(torch.stack(net.mask_head(h), -1).reshape(-1, 2).numpy())
         alpha.requires_grad_(True)
         beta.requires_grad_(True)
         kl = cfg.kl_weight * beta_kl(alpha, beta, net.prior_alpha, net.prior_beta).mean()
@@ -91,6 +96,9 @@ def main() -> None:
                 sel = keep & (lab == code)
                 task_g[kind].append(g_task[j, sel])
                 kl_g[kind].append(g_mu[j, sel])
+    ab = np.concatenate(gen_ab)
+    print(f"# generator alpha_x: mean {ab[:, 0].mean():.4g} sd {ab[:, 0].std():.3g}; "
+          f"beta_x: mean {ab[:, 1].mean():.4g} sd {ab[:, 1].std():.3g} (over tokens)")
     print("tokens\tn\tmean_dLtask_dm\tmean_abs_dLtask_dm\tmean_dLkl_dmu\tratio_abs_task_to_kl")
     for kind in KINDS:
         t, k = np.concatenate(task_g[kind]), np.concatenate(kl_g[kind])
