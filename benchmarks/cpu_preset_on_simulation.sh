@@ -8,14 +8,11 @@
 #   bash benchmarks/cpu_preset_on_simulation.sh [WORKDIR]   (cpu-hard, 1,000 steps: ~20 min)
 #   PRESET=cpu STEPS=3000 bash benchmarks/cpu_preset_on_simulation.sh WORKDIR   (soft: ~55 min)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-scratch/cpu_preset}
 mkdir -p "$work" && cd "$work"
-export SEQ2EXP_PROGRESS=${SEQ2EXP_PROGRESS:-0}
-
-[ -d sim ] || seq2exp simulate sim --preset train --seed 1
-[ -d store ] || seq2exp preprocess store --fasta sim/genome.fa --genes sim/genes.tsv \
-    --h3k27ac sim/h3k27ac.bw --dnase sim/dnase.bw --hic sim/contacts.hic \
-    --targets sim/cage.tsv --blacklist sim/blacklist.bed
+# shellcheck source=simulated_store.sh
+source "$here/simulated_store.sh"
 seq2exp inspect store
 if [ -d run ]; then resume=--resume; else resume=; fi
 /usr/bin/time -v seq2exp train store -o run --preset ${PRESET:-cpu-hard} --no-features --steps ${STEPS:-1000} --device cpu $resume \

@@ -12,12 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-scratch/models}
 mkdir -p "$work" && cd "$work"
-export SEQ2EXP_PROGRESS=${SEQ2EXP_PROGRESS:-0}
-
-[ -d sim ] || seq2exp simulate sim --preset train --seed 1
-[ -d store ] || seq2exp preprocess store --fasta sim/genome.fa --genes sim/genes.tsv \
-    --h3k27ac sim/h3k27ac.bw --dnase sim/dnase.bw --hic sim/contacts.hic \
-    --targets sim/cage.tsv --blacklist sim/blacklist.bed
+# shellcheck source=simulated_store.sh
+source "$here/simulated_store.sh"
 
 common=(--steps 400 --seed 2 --device cpu --set n_gene_features=0 --set eval_every=100)
 declare -A runs=(

@@ -7,14 +7,11 @@
 #
 #   bash benchmarks/models_on_simulation.sh [WORKDIR]      (about 1.5 h on 2 CPU cores)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-scratch/models}
 mkdir -p "$work" && cd "$work"
-export SEQ2EXP_PROGRESS=${SEQ2EXP_PROGRESS:-0}
-
-[ -d sim ] || seq2exp simulate sim --preset train --seed 1
-[ -d store ] || seq2exp preprocess store --fasta sim/genome.fa --genes sim/genes.tsv \
-    --h3k27ac sim/h3k27ac.bw --dnase sim/dnase.bw --hic sim/contacts.hic \
-    --targets sim/cage.tsv --blacklist sim/blacklist.bed
+# shellcheck source=simulated_store.sh
+source "$here/simulated_store.sh"
 
 # Seq2Exp and its no-mask predictors: 150 steps each, 2 seeds, Table 2 on the first seed
 seq2exp benchmark store -o bench --models seq2exp-soft,seq2exp-hard,caduceus-signals,caduceus-seq \
