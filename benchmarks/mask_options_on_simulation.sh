@@ -23,18 +23,22 @@ declare -A runs=(
     [soft_tok_gsig_wp_kl001]="--preset cpu --set mask_token=true --set generator_signals=true --set window_pool=true --set kl_weight=0.001"
     [soft_tok_gsig_wp_c1]="--preset cpu --set mask_token=true --set generator_signals=true --set window_pool=true --set signal_scale=1.0"
     [hard_wp]="--preset cpu-hard --set window_pool=true"
+    [hard_wp_1000]="--preset cpu-hard --set window_pool=true --steps 1000"
 )
+# the checkpoint scored: best by validation MSE, except where the last one is asked for
+declare -A scored=([hard_wp_1000]=last)
 mkdir -p options
 for name in "${!runs[@]}"; do
     run=options/$name
     # shellcheck disable=SC2086
-    [ -d "$run/best" ] || seq2exp train store -o "$run" ${runs[$name]} "${common[@]}"
-    seq2exp call-elements --store store --model "$run/best" --split test \
+    [ -d "$run/best" ] || seq2exp train store -o "$run" "${common[@]}" ${runs[$name]}
+    ckpt=$run/${scored[$name]:-best}
+    seq2exp call-elements --store store --model "$ckpt" --split test \
         --bigwig "$run.test.bw" > "$run.test.bed"
     if [ -f options/macs3.narrowPeak ]; then peaks=(--peaks options/macs3.narrowPeak)
     else peaks=(--call-peaks --dnase sim/dnase.bw); fi
     seq2exp compare-peaks --mask "$run.test.bw" --truth sim/truth_elements.bed "${peaks[@]}" \
         --store store --split test -o "$run.compare" > "$run.compare.md"
     [ -f options/macs3.narrowPeak ] || cp "$run.compare.macs3.narrowPeak" options/macs3.narrowPeak
-    python "$here/mask_gradients.py" "$run/best" store sim/truth_elements.bed > "$run.gradients.tsv"
+    python "$here/mask_gradients.py" "$ckpt" store sim/truth_elements.bed > "$run.gradients.tsv"
 done
