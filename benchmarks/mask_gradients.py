@@ -74,11 +74,11 @@ def main() -> None:
                   b["blacklist"])
         out.mask.retain_grad()
         F.smooth_l1_loss(out.pred, b["target"].to(out.pred.dtype)).backward()
-        with torch.no_grad():
-            _, _, alpha, beta = net._generate(b["seq"], b["signals"])
-            seq_emb, sig_emb, _ = net._embed(b["seq"], b["signals"])
+        with torch.no_grad():  # the generator once more, for its own and the combined Betas
+            seq_emb, sig_emb, binned = net._embed(b["seq"], b["signals"])
             h = net.generator(seq_emb + sig_emb if cfg.generator_signals else seq_emb)
             gen_ab.append(torch.stack(net.mask_head(h), -1).reshape(-1, 2).numpy())
+            alpha, beta = net._beta_params(h, binned)
         alpha.requires_grad_(True)
         beta.requires_grad_(True)
         kl = cfg.kl_weight * beta_kl(alpha, beta, net.prior_alpha, net.prior_beta).mean()

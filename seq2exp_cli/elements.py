@@ -48,11 +48,10 @@ def gene_masks(
 
     where = str(getattr(source, "path", "inputs"))
     element_scorer = scores_elements(cfg)
-    if is_baseline(cfg) and not element_scorer:
-        from .errors import Seq2ExpError
+    if is_baseline(cfg) and not element_scorer:  # fail before reading any window
+        from .models.baselines.base import no_elements_error
 
-        raise Seq2ExpError(f"{cfg.model_type} predicts expression only and scores no elements; "
-                           "call elements with a Seq2Exp, epinformer or abc model")
+        raise no_elements_error(cfg.model_type)
     sig_idx = check_compatible(source, cfg, where)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     net.eval()

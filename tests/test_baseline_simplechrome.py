@@ -68,6 +68,16 @@ def test_reads_only_the_central_10kb_and_skips_blacklist():
     assert model.marks(sig, bl)[0, 0, 50] == pytest.approx(np.log1p(1.5))
 
 
+def test_asking_for_elements_gives_the_one_line_error():
+    from seq2exp_cli.errors import Seq2ExpError
+
+    model = SimpleChrome(SimpleChromeConfig(signal_names=("dnase",), **SMALL))
+    assert not model.scores_elements
+    with pytest.raises(Seq2ExpError, match="^simplechrome predicts expression only and scores no "
+                                           "elements; call elements with a Seq2Exp"):
+        model.element_scores(torch.zeros(1, L, dtype=torch.long), torch.zeros(1, L, 1), None, None)
+
+
 def test_config_round_trip_and_validation():
     cfg = SimpleChromeConfig(signal_names=("h3k27ac", "dnase"), n_gene_features=1,
                              feature_mean=(0.5,), feature_scale=(2.0,), latent_dim=6, beta=0.1,

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io.hic import abc_powerlaw
 from .intervals import average_precision, pr_curve, prevalence
 
 #: |distance| bins (bp): label -> [lo, hi).
@@ -131,9 +132,9 @@ def track_means(track, pairs: pd.DataFrame) -> np.ndarray:
 
 
 def powerlaw_contact(distance) -> np.ndarray:
-    """ABC power-law contact ``exp(5.96 − 1.024 · ln(d + 1))``, d clipped to >= 5 kb."""
-    d = np.maximum(np.abs(np.asarray(distance, dtype=np.float64)), 5000.0)
-    return np.exp(5.96 - 1.024 * np.log(d + 1.0))
+    """ABC power-law contact ``exp(5.96 − 1.024 · ln(d + 1))``, d clipped to >= 5 kb
+    (:func:`seq2exp_cli.io.hic.abc_powerlaw`)."""
+    return abc_powerlaw(distance)
 
 
 def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | None:

@@ -78,9 +78,11 @@ def powerlaw_contact(distance_bp: np.ndarray | float, gamma: float = 0.87,
     return np.exp(scale - gamma * np.log(d + 1.0))
 
 
-def abc_powerlaw(distance_bp: np.ndarray | float) -> np.ndarray:
-    """ABC's fallback without Hi-C: ``exp(5.96 - 1.024 * ln(d + 1))``, d clipped >= 5 kb."""
-    return powerlaw_contact(distance_bp, gamma=1.024, scale=5.96, min_distance=5000)
+def abc_powerlaw(distance_bp: np.ndarray | float, min_distance: int = 5000) -> np.ndarray:
+    """ABC's fallback without Hi-C: ``exp(5.96 - 1.024 * ln(|d| + 1))``, |d| clipped to
+    ``>= min_distance`` bp (5 kb in ABC)."""
+    return powerlaw_contact(np.abs(np.asarray(distance_bp, dtype=np.float64)), gamma=1.024,
+                            scale=5.96, min_distance=min_distance)
 
 
 # --------------------------------------------------------------------------- profiles

@@ -103,12 +103,12 @@ class WindowSource(abc.ABC):
 
         Bin 0 is the genome bin holding ``tss - window_bp // 2``."""
 
+    @abc.abstractmethod
     def contact_matrix_bins(self, index: int) -> np.ndarray:
         """Raw contact between every pair of the gene's genome-aligned Hi-C bins, genome
         orientation, shape=(nb, nb), float32 (see
         :func:`seq2exp_cli.store.inputs.gene_contact_matrix`); its TSS row equals
         :meth:`contact_bins`."""
-        raise NotImplementedError(f"{type(self).__name__} has no contact matrices")
 
     def contact_matrix(self, index: int, orient: str = "transcript") -> np.ndarray:
         """``log10(1 + contact)`` between the gene's genome-aligned Hi-C bins.

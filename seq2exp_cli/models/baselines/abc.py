@@ -32,6 +32,7 @@ from .base import BaselineConfig, BaselineModel, BaselineOutput, ElementScores, 
 from .candidates import (
     CandidateElements,
     activity_track,
+    blank_blacklisted,
     call_candidates,
     peak_track_index,
     powerlaw_contact,
@@ -104,6 +105,7 @@ class _LinearHead(nn.Module):
 @dataclass
 class _Elements:
     cand: CandidateElements
+    ct: dict[str, torch.Tensor]      # cand.tensors() on the signals' device
     activity: torch.Tensor           # (B, E) A, 0 for padding
     contact: torch.Tensor            # (B, E) C (linear), 0 for padding
     valid: torch.Tensor              # (B, E) bool
@@ -142,13 +144,8 @@ class ABCModel(BaselineModel):
         B, L = signals.shape[:2]
         dev = signals.device
         tss = L // 2
-        signals = signals.float()
-        if blacklist is not None:
-            tracks = torch.ones(signals.shape[-1], dtype=torch.bool, device=dev)
-            if self._contact is not None:
-                tracks[self._contact] = False
-            signals = signals.masked_fill(blacklist.bool()[..., None] & tracks, 0.0)
-        track = signals[..., self._peak] if self._peak is not None else torch.zeros(B, L)
+        signals = blank_blacklisted(signals, blacklist, self._contact)
+        track = signals[..., self._peak] if self._peak is not None else torch.zeros(B, L, device=dev)
         cand = call_candidates(track, cfg.n_elements, cfg.element_bp, cfg.reach_bp, cfg.promoter_bp,
                                smooth_bp=cfg.smooth_bp, rel_height=cfg.rel_height)
         ct = cand.tensors(dev)
@@ -160,11 +157,11 @@ class ABCModel(BaselineModel):
             c = signals[..., self._contact].gather(1, ct["summit"].clamp(0, L - 1))
             C = torch.pow(10.0, c) - 1.0
         else:
-            C = powerlaw_contact(ct["summit"] - tss, float(cfg.powerlaw_min_bp))
+            C = powerlaw_contact(ct["summit"] - tss, cfg.powerlaw_min_bp)
         p_lo = max(0, tss - cfg.promoter_bp // 2)
         p_hi = min(L, p_lo + cfg.promoter_bp)
         prom = (cs[:, p_hi] - cs[:, p_lo]).float()
-        return _Elements(cand=cand, activity=A, contact=C * valid, valid=valid,
+        return _Elements(cand=cand, ct=ct, activity=A, contact=C * valid, valid=valid,
                          promoter_activity=prom)
 
     # ------------------------------------------------------------------ ridge
@@ -254,5 +251,4 @@ class ABCModel(BaselineModel):
         num = el.activity * el.contact
         tot = num.sum(1, keepdim=True)
         score = torch.where(tot > 0, num / tot.clamp_min(1e-30), torch.zeros_like(num))
-        ct = el.cand.tensors(signals.device)
-        return ElementScores(start=ct["start"], end=ct["end"], score=score, valid=el.valid)
+        return ElementScores(start=el.ct["start"], end=el.ct["end"], score=score, valid=el.valid)

@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...errors import Seq2ExpError
+
 
 def _check(cond: bool, msg: str) -> None:
     if not cond:
@@ -176,7 +178,15 @@ class BaselineModel(nn.Module):
         return total, parts
 
     def element_scores(self, seq, signals, features, blacklist, contact_matrix=None) -> ElementScores:
-        raise NotImplementedError(f"{type(self).__name__} does not score elements")
+        """Scores of candidate elements; only models with ``scores_elements`` have them
+        (they override this), the others raise :class:`~seq2exp_cli.errors.Seq2ExpError`."""
+        raise no_elements_error(self.cfg.model_type)
+
+
+def no_elements_error(model_type: str) -> Seq2ExpError:
+    """The one-line error for asking a model that scores no elements for them."""
+    return Seq2ExpError(f"{model_type} predicts expression only and scores no elements; "
+                        "call elements with a Seq2Exp, epinformer or abc model")
 
 
 class Head(nn.Module):

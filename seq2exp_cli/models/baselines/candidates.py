@@ -29,8 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ...io.hic import abc_powerlaw
+
 __all__ = [
     "CandidateElements",
+    "blank_blacklisted",
     "box_smooth",
     "call_candidates",
     "activity_track",
@@ -205,6 +208,19 @@ def call_candidates(
     return CandidateElements(start=start, end=end, summit=summit, height=height, valid=valid)
 
 
+def blank_blacklisted(signals: torch.Tensor, blacklist: torch.Tensor | None,
+                      contact: int | None) -> torch.Tensor:
+    """Float ``signals`` (B, L, k) with blacklisted bp set to 0 in every track but channel
+    ``contact`` (the TSS contact of a bp is not an artefact of that bp's reads)."""
+    signals = signals.float()
+    if blacklist is None:
+        return signals
+    tracks = torch.ones(signals.shape[-1], dtype=torch.bool, device=signals.device)
+    if contact is not None:
+        tracks[contact] = False
+    return signals.masked_fill(blacklist.bool()[..., None] & tracks, 0.0)
+
+
 def peak_track_index(signal_names: tuple[str, ...]) -> int | None:
     """Channel used for peak calling: "dnase", else the first track that is not "contact"."""
     if "dnase" in signal_names:
@@ -257,8 +273,9 @@ def gather_windows(x: torch.Tensor, summit: torch.Tensor, width: int, pad_value=
     return xp[bidx, pos]
 
 
-def powerlaw_contact(distance_bp: torch.Tensor, min_bp: float = 5000.0) -> torch.Tensor:
-    """ABC's contact fallback ``exp(5.96 - 1.024 * ln(d + 1))`` with ``d >= min_bp``."""
-    d = distance_bp.abs().float().clamp_min(min_bp)
-    return torch.exp(5.96 - 1.024 * torch.log(d + 1.0))
+def powerlaw_contact(distance_bp: torch.Tensor, min_bp: int = 5000) -> torch.Tensor:
+    """ABC's contact fallback :func:`seq2exp_cli.io.hic.abc_powerlaw` of a tensor of
+    distances (bp; ``|d|`` clipped to ``>= min_bp``), float32 on the tensor's device."""
+    c = abc_powerlaw(distance_bp.detach().to("cpu").numpy(), min_distance=min_bp)
+    return torch.as_tensor(c, dtype=torch.float32, device=distance_bp.device)
 

@@ -52,7 +52,6 @@ from .base import BaselineConfig, BaselineModel, BaselineOutput, Head, _check, b
 __all__ = ["EpiExprConfig", "EpiExpr3DConfig", "EpiExpr1D", "EpiExpr3D", "GATv2Layer"]
 
 
-
 @dataclass
 class EpiExprConfig(BaselineConfig):
     """EpiExpr-1D.

@@ -47,6 +47,7 @@ from .base import (
 from .candidates import (
     CandidateElements,
     activity_track,
+    blank_blacklisted,
     call_candidates,
     gather_windows,
     peak_track_index,
@@ -185,6 +186,7 @@ class _Pass:
     pred: torch.Tensor            # (B,)
     attention: torch.Tensor       # (B, E) promoter -> element, last layer, mean over heads
     cand: CandidateElements
+    ct: dict[str, torch.Tensor]   # cand.tensors() on the input's device
     activity: torch.Tensor        # (B, E) mean sqrt(DNase x H3K27ac), linear
     contact: torch.Tensor         # (B, E) linear contact
     valid: torch.Tensor           # (B, E) bool
@@ -273,15 +275,9 @@ class EPInformer(BaselineModel):
         B, L = seq.shape
         dev = seq.device
         tss = L // 2
-        signals = signals.float()
-        if blacklist is not None:
-            # blacklisted bp: sequence N, tracks 0 (the TSS contact is left as it is)
-            bl = blacklist.bool()
-            seq = seq.masked_fill(bl, 4)
-            tracks = torch.ones(signals.shape[-1], dtype=torch.bool, device=dev)
-            if self._contact is not None:
-                tracks[self._contact] = False
-            signals = signals.masked_fill(bl[..., None] & tracks, 0.0)
+        if blacklist is not None:  # blacklisted bp: sequence N, tracks 0 (not the TSS contact)
+            seq = seq.masked_fill(blacklist.bool(), 4)
+        signals = blank_blacklisted(signals, blacklist, self._contact)
         cand = self.candidates(signals, None)
         ct = cand.tensors(dev)
         valid = ct["valid"]
@@ -326,7 +322,7 @@ class EPInformer(BaselineModel):
             contact = torch.pow(10.0, e_means[..., 1]) - 1.0
         else:
             contact = powerlaw_contact(ct["summit"] - tss)
-        return _Pass(pred=pred, attention=attn.mean(1)[:, 0, 1:], cand=cand,
+        return _Pass(pred=pred, attention=attn.mean(1)[:, 0, 1:], cand=cand, ct=ct,
                      activity=e_means[..., 0], contact=contact * valid, valid=valid)
 
     # ------------------------------------------------------------------ API
@@ -351,5 +347,5 @@ class EPInformer(BaselineModel):
         """
         r = self._run(seq, signals, features, blacklist)
         score = (r.attention * r.activity * r.contact).masked_fill(~r.valid, 0.0)
-        ct = r.cand.tensors(seq.device)
-        return ElementScores(start=ct["start"], end=ct["end"], score=score.float(), valid=r.valid)
+        return ElementScores(start=r.ct["start"], end=r.ct["end"], score=score.float(),
+                             valid=r.valid)

@@ -32,7 +32,6 @@ from .base import BaselineConfig, BaselineModel, BaselineOutput, Head, _check, b
 __all__ = ["SimpleChromeConfig", "SimpleChrome"]
 
 
-
 @dataclass
 class SimpleChromeConfig(BaselineConfig):
     """SimpleChrome.
