@@ -36,7 +36,8 @@ def main(
         typer.Option(
             "--preset",
             "-p",
-            help="Size: ci (~3.5 Mb, ~35 genes), example (~5 Mb), train (~60 Mb, ~600 genes).",
+            help="Size: ci (~3.5 Mb, ~35 genes), example (~5 Mb), train (~60 Mb, ~600 genes), "
+            "large (hg38's chromosomes at 22 %: 679 Mb, ~6,800 genes).",
         ),
     ] = "ci",
     seed: Annotated[
@@ -49,6 +50,18 @@ def main(
         float | None,
         typer.Option("--genes-per-mb", help="Override the gene density (default ~10 per Mb)."),
     ] = None,
+    track_units: Annotated[
+        str,
+        typer.Option(
+            "--track-units",
+            help="Units of the DNase/H3K27ac bigWigs: signal (the model's own), rpm (reads per "
+            "million coverage) or counts (Poisson read coverage): another lab's pipeline.",
+        ),
+    ] = "signal",
+    track_scale: Annotated[
+        float,
+        typer.Option("--track-scale", help="Multiply both bigWigs by this factor (e.g. 10)."),
+    ] = 1.0,
 ) -> None:
     """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth."""
     from ..simulate import simulate
@@ -58,6 +71,10 @@ def main(
         if genes_per_mb <= 0:
             raise typer.BadParameter("must be > 0", param_hint="--genes-per-mb")
         overrides["gene_spacing"] = int(1e6 / genes_per_mb)
+    if track_units != "signal":
+        overrides["track_units"] = track_units
+    if track_scale != 1.0:
+        overrides["track_scale"] = track_scale
     console = stderr_console()
     argv = sys.argv[1:]
     command = None  # simulate() then writes the equivalent command itself
