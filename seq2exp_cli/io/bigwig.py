@@ -90,6 +90,10 @@ class BigWigTrack:
             return None
         return self._to_file.get(canon)
 
+    def has_chrom(self, chrom: str) -> bool:
+        """True when the bigWig has the (genome-named) chromosome ``chrom``."""
+        return self._file_chrom(chrom) is not None
+
     def fetch(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Per-bp values of ``chrom:[start, end)``.
 

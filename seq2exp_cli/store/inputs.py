@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import InputError, Seq2ExpError
 from . import layout
+from .normalise import QUANTILE, ScaledTrack, track_scale
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class Inputs:
     contacts: Any | None
     blacklist: pd.DataFrame | None
     paths: dict[str, Path] = field(default_factory=dict)
+    #: track name -> the divisor its values were normalised by (:mod:`.normalise`)
+    track_scales: dict[str, float] = field(default_factory=dict)
 
     def close(self) -> None:
         for t in self.tracks.values():
@@ -106,7 +109,13 @@ def open_inputs(
     gdf["has_target"] = gdf["target_raw"].notna()
     gdf["split"] = layout.assign_split(gdf["chrom"].tolist(), val_chroms, test_chroms, chroms.get)
 
-    opened = {name: BigWigTrack(p, chroms, name=name) for name, p in tracks.items()}
+    opened, scales = {}, {}
+    for name, p in tracks.items():
+        trk = BigWigTrack(p, chroms, name=name)
+        scales[name] = track_scale(trk, [c for c in chroms.names if trk.has_chrom(c)],
+                                   chroms.sizes)
+        log.info("%s: values divided by %.6g (its %g quantile)", p, scales[name], QUANTILE)
+        opened[name] = ScaledTrack(trk, scales[name])
     source = None
     if hic is not None:
         source = open_contacts(hic, resolution=resolution, normalization=normalization, chroms=chroms)
@@ -122,7 +131,7 @@ def open_inputs(
     for role, p in (("hic", hic), ("targets", targets), ("blacklist", blacklist)):
         if p is not None:
             paths[role] = Path(p)
-    return Inputs(genome, gdf, feature_cols, opened, source, bl, paths)
+    return Inputs(genome, gdf, feature_cols, opened, source, bl, paths, scales)
 
 
 def n_contact_bins(window_bp: int, resolution: int) -> int:

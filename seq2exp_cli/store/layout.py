@@ -9,7 +9,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-FORMAT_VERSION = 1
+#: 2: tracks are stored divided by their robust scale (``track_scales`` in the manifest)
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 GENES = "genes.tsv"
 CONTACT = "contact.npy"

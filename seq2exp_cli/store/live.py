@@ -49,6 +49,7 @@ class FileWindows(WindowSource):
         self.resolution = int(resolution)
         self.hic_gamma = hic_gamma
         self.track_names = list(tracks)
+        self.track_scales = dict(self.inputs.track_scales)
         self.signal_names = self.track_names + [layout.CONTACT_TRACK]
         self.feature_names = list(self.inputs.feature_names)
         self.chrom_sizes = dict(self.inputs.genome.chroms.sizes)

@@ -17,6 +17,7 @@ from ..errors import Seq2ExpError
 from ..io.atomic import atomic_dir
 from ..progress import progress_bar
 from . import layout
+from .normalise import QUANTILE
 from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, gene_contact, gene_contact_matrix,
                      n_contact_bins, open_inputs)
 
@@ -144,6 +145,10 @@ def preprocess(
                 },
                 "chrom_sizes": {c: chroms.sizes[c] for c in used},
                 "tracks": list(tracks),
+                "track_scales": dict(inp.track_scales),
+                "track_normalisation": (
+                    f"values divided by the {QUANTILE:g} quantile of the track's per-bp values "
+                    "over a genome-wide sample of positions (seq2exp_cli.store.normalise)"),
                 "signals": list(tracks) + [layout.CONTACT_TRACK],
                 "features": inp.feature_names,
                 "n_genes": int(len(gdf)),

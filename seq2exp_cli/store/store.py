@@ -48,6 +48,8 @@ class Store(WindowSource):
         self.window_bp: int = int(opts["window_bp"])
         self.resolution: int = int(opts["resolution"])
         self.track_names: list[str] = list(self.manifest["tracks"])
+        #: track -> the divisor its stored values were normalised by
+        self.track_scales: dict[str, float] = dict(self.manifest.get("track_scales", {}))
         self.signal_names: list[str] = list(self.manifest["signals"])
         self.feature_names: list[str] = list(self.manifest.get("features", []))
         self.chrom_sizes: dict[str, int] = dict(self.manifest["chrom_sizes"])

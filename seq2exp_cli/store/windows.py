@@ -81,6 +81,8 @@ class WindowSource(abc.ABC):
     window_bp: int
     resolution: int
     track_names: list[str]
+    #: track -> the divisor its values are normalised by (scale-free signals)
+    track_scales: dict[str, float]
     signal_names: list[str]
     feature_names: list[str]
     chrom_sizes: dict[str, int]

@@ -99,6 +99,7 @@ def train(
         raise Seq2ExpError(f"{store.path}: no training genes with targets; check --targets and the split")
     if model_cfg.n_gene_features and not model_cfg.feature_mean:
         model_cfg = with_feature_scaling(model_cfg, store, train_idx)
+    model_cfg = with_track_scales(model_cfg, store)
 
     run_json = run / "run.json"
     rank0 = ddp is None or ddp["rank"] == 0
@@ -288,6 +289,14 @@ def with_feature_scaling(model_cfg, store: Store, train_idx: np.ndarray):
     sd = np.nan_to_num(np.nanstd(f, axis=0)) if len(f) else np.ones(f.shape[1])
     sd[sd <= 0] = 1.0
     return replace(model_cfg, feature_mean=tuple(mean.tolist()), feature_scale=tuple(sd.tolist()))
+
+
+def with_track_scales(model_cfg, store: Store):
+    """``model_cfg`` recording the store's track scales, one per signal (1 for contact)."""
+    from ..models.config import replace
+
+    scales = tuple(float(store.track_scales.get(n, 1.0)) for n in model_cfg.signal_names)
+    return replace(model_cfg, track_scales=scales)
 
 
 def _ddp_setup() -> dict | None:

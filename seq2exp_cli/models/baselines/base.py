@@ -37,7 +37,8 @@ class BaselineConfig:
     ``window_bp`` and ``bin_size`` are bp; ``signal_names`` the tracks read, in order;
     ``n_gene_features`` per-gene features concatenated before the head, standardised by
     ``feature_mean``/``feature_scale`` (set by ``seq2exp train``); ``loss`` "smooth_l1",
-    "huber" or "mse".
+    "huber" or "mse"; ``track_scales`` the divisor of each of ``signal_names`` on the
+    training data (recorded by ``seq2exp train``; 1 for the contact).
     """
 
     model_type: ClassVar[str] = "baseline"
@@ -50,6 +51,7 @@ class BaselineConfig:
     n_gene_features: int = 0
     feature_mean: tuple[float, ...] = ()
     feature_scale: tuple[float, ...] = ()
+    track_scales: tuple[float, ...] = ()
     head_hidden: int = 64
     dropout: float = 0.1
     loss: str = "smooth_l1"
@@ -61,6 +63,7 @@ class BaselineConfig:
                 setattr(self, f.name, tuple(v))
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
+        self.track_scales = tuple(float(v) for v in self.track_scales)
         self.validate()
 
     @property
