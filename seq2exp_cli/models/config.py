@@ -36,7 +36,9 @@ from typing import Any
 
 VARIANTS = ("soft", "hard")
 MASK_SOURCES = ("learned", "fixed", "none")
-BETA_PRODUCTS = ("paper", "reference")
+BETA_PRODUCTS = ("paper", "reference", "vote")
+SPARSITIES = ("beta_kl", "bernoulli")
+READOUTS = ("promoter", "additive")
 PRECISIONS = ("bf16", "fp32")
 
 
@@ -79,8 +81,28 @@ class ModelConfig:
     variant : {"soft", "hard"}
         Soft mask multiplies the inputs; hard mask thresholds with a straight-through
         estimator and (optionally) compacts the selection.
-    beta_product : {"paper", "reference"}
-        How the sequence and signal Betas combine (see :mod:`.beta_mask`).
+    beta_product : {"paper", "reference", "vote"}
+        How the sequence and signal Betas combine (see :mod:`.beta_mask`).  ``vote``: the
+        mean-concentration form, mean ``sequence_vote * mu_x + (1 - sequence_vote) * mu_s``
+        with the generator's sigmoid ``mu_x``, the scale-free signals' fixed vote ``mu_s``
+        (the contact does not vote) and concentration ``mask_concentration``.
+    sequence_vote : float
+        ``v`` of the vote form: the generator's share of the Beta's concentration, in
+        [0.5, 1] (so the signals can never outvote it).
+    mask_concentration : float
+        Concentration of the vote-form Beta (the sampled mask's spread is
+        ``mu (1 - mu) / (concentration + 1)``).
+    sparsity : {"beta_kl", "bernoulli"}
+        The information term: ``beta_kl`` = KL of the token's Beta to the Beta prior
+        (the paper); ``bernoulli`` = KL of a gate with the Beta's mean to a
+        ``prior_fraction`` gate (bounded, not a concentrated per-token prior).
+    readout : {"promoter", "additive"}
+        ``promoter``: the paper's head on the promoter mean.  ``additive``: the same head
+        plus ``w ln(1 + sum_t m_t c_t a_t / b)`` over the distal tokens, with the Hi-C
+        contact ``c_t`` and a learned power law ``a_t`` of the scale-free marks
+        (:mod:`.readout`): every token's mask reaches the loss in one hop.
+    readout_width : int
+        Tokens each activity of the additive readout reads (odd).
     beta_min : float
         ``b_min``: floor added to the head's softplus and to signal values.
     signal_scale : float
@@ -116,6 +138,11 @@ class ModelConfig:
     feature_mean, feature_scale : tuple of float
         Standardisation of the gene features, ``(f - mean) / scale``, applied inside the
         model (set by ``seq2exp train`` from the training genes); empty = none.
+    track_scales : tuple of float
+        The divisor of each of ``signal_names`` on the training data (the store's
+        ``track_scales``; 1 for the contact, which is normalised per gene): a record of the
+        units the model was trained on.  Not applied by the model: every input track is
+        divided by its own scale when it is read (:mod:`seq2exp_cli.store.normalise`).
     mask_source : {"learned", "fixed", "none"}
         ``learned``: the Seq2Exp generator.  ``fixed``: the mask is given to ``forward``
         (Table 2's retrained predictor on a frozen generator's top-k or on peaks).
@@ -153,6 +180,11 @@ class ModelConfig:
     n_gene_features: int = 0
     variant: str = "soft"
     beta_product: str = "paper"
+    sequence_vote: float = 0.6
+    mask_concentration: float = 10.0
+    sparsity: str = "beta_kl"
+    readout: str = "promoter"
+    readout_width: int = 5
     beta_min: float = 1.0
     signal_scale: float = 10.0
     z_scale: float = 1.0
@@ -169,6 +201,7 @@ class ModelConfig:
     head_hidden: int = 128
     feature_mean: tuple[float, ...] = ()
     feature_scale: tuple[float, ...] = ()
+    track_scales: tuple[float, ...] = ()
     mask_source: str = "learned"
     use_signals: bool = True
     mask_token: bool = False
@@ -177,6 +210,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
+        self.track_scales = tuple(float(v) for v in self.track_scales)
         for name in ("signal_names", "signal_weights", "signal_betas"):
             setattr(self, name, tuple(getattr(self, name)))
         self.signal_weights = tuple(float(w) for w in self.signal_weights)
@@ -262,6 +296,16 @@ class ModelConfig:
             all(b >= 0 for b in self.signal_betas),
             f"signal_betas must be >= 0, got {self.signal_betas}",
         )
+        _check(self.sparsity in SPARSITIES,
+               f"sparsity must be one of {SPARSITIES}, got {self.sparsity!r}")
+        _check(self.readout in READOUTS, f"readout must be one of {READOUTS}, got {self.readout!r}")
+        _check(0.5 <= self.sequence_vote <= 1.0,
+               f"sequence_vote must lie in [0.5, 1], got {self.sequence_vote}")
+        _check(self.mask_concentration > 0,
+               f"mask_concentration must be > 0, got {self.mask_concentration}")
+        _check(isinstance(self.readout_width, int) and self.readout_width >= 1
+               and self.readout_width % 2 == 1,
+               f"readout_width must be an odd positive integer, got {self.readout_width!r}")
         _check(self.beta_min >= 0, f"beta_min must be >= 0, got {self.beta_min}")
         _check(self.signal_scale >= 0, f"signal_scale must be >= 0, got {self.signal_scale}")
         _check(self.z_scale > 0, f"z_scale must be > 0, got {self.z_scale}")
