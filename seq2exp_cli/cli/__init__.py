@@ -46,6 +46,7 @@ def _register() -> None:
     from . import inspect as _inspect
     from . import preprocess as _preprocess
     from . import call_elements as _call_elements
+    from . import call_links as _call_links
     from . import plot_locus as _plot_locus
     from . import plot_training as _plot_training
     from . import predict as _predict
@@ -61,6 +62,7 @@ def _register() -> None:
     app.command("train")(_train.main)
     app.command("predict")(_predict.main)
     app.command("call-elements")(_call_elements.main)
+    app.command("call-links")(_call_links.main)
     app.command("plot-locus")(_plot_locus.main)
     app.command("plot-training")(_plot_training.main)
     app.command("evaluate")(_evaluate.main)

@@ -28,7 +28,8 @@ import pandas as pd
 from ..errors import InputError
 from . import intervals as ivs
 from .links import abc_score, learned_link_score, link_auprc, read_crispri, track_means
-from .peaks import call_peaks_macs3, read_interval_table, read_peaks, signal_runs
+from .peaks import (abc_activity_runs, call_peaks_macs3, read_interval_table, read_peaks,
+                    signal_runs)
 from .report import Report, plot_pr_curves
 
 S_COVER = "Coverage of the evaluated windows"
@@ -189,7 +190,7 @@ def compare_peaks(
 
     if truth is not None:
         _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks, pk_set,
-                       dnase_track, plot_dir)
+                       dnase_track, plot_dir, h3k27ac_track)
     if crispri is not None:
         _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
                        plot_dir)
@@ -206,7 +207,7 @@ def compare_peaks(
 
 
 def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks, pk_set,
-                   dnase_track, plot_dir) -> None:
+                   dnase_track, plot_dir, h3k27ac_track=None) -> None:
     enh = ivs.restrict(truth[truth["name"] == "enhancer"], universe)
     dec = ivs.restrict(truth[truth["name"] == "decoy"], universe)
     pos = ivs.intersect(ivs.from_frame(enh), universe)
@@ -214,7 +215,8 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
         "bp metrics inside the universe; interval precision = fraction of called intervals "
         "overlapping an enhancer, recall = fraction of enhancers overlapped, decoy_fpr = "
         "fraction of decoys overlapped; bp_auprc ranks every universe bp by its score "
-        "(0 outside called intervals)."))
+        "(0 outside called intervals); ABC activity = sqrt(DNase x H3K27ac) of the 500-bp "
+        "element centred on each bp (ABC's candidate activity)."))
     rep.add(S_TRUTH, "truth", "n_enhancers", len(enh))
     rep.add(S_TRUTH, "truth", "n_decoys", len(dec))
     rep.add(S_TRUTH, "truth", "enhancer_bp", ivs.total_bp(pos))
@@ -242,6 +244,11 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
         rep.add(S_TRUTH, "DNase", "bp_auprc", ivs.average_precision(sc, y, w))
         curves["DNase"] = ivs.pr_curve(sc, y, w)[:2]
         prev = ivs.prevalence(y, w)
+    if dnase_track is not None and h3k27ac_track is not None:
+        sc, w, y = ivs.bp_scores(abc_activity_runs(dnase_track, h3k27ac_track, universe),
+                                 universe, pos)
+        rep.add(S_TRUTH, "ABC activity", "bp_auprc", ivs.average_precision(sc, y, w))
+        curves["ABC activity"] = ivs.pr_curve(sc, y, w)[:2]
     if not np.isfinite(prev):
         prev = ivs.total_bp(pos) / max(ivs.total_bp(universe), 1)
     rep.add(S_TRUTH, "random", "bp_auprc", prev)
