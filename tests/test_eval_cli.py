@@ -203,3 +203,32 @@ def test_report_layouts_and_later_sections(tmp_path):
     t = pd.read_csv(tsv, sep="\t")
     assert t.columns.tolist() == ["method", "metric", "value", "scope", "section"]
     assert len(t) == 5 and t["scope"].tolist()[:2] == ["g1", "overall"]
+
+
+def test_abc_activity_runs_is_the_500bp_geometric_mean_around_each_bp():
+    from seq2exp_cli.evaluation.peaks import abc_activity_runs
+
+    rng = np.random.default_rng(3)
+
+    class Arr:  # a track: per-bp values, 0 outside
+        def __init__(self, v):
+            self.v = v
+
+        def fetch(self, chrom, lo, hi):
+            out = np.zeros(hi - lo, dtype=np.float32)
+            a, b = max(lo, 0), min(hi, self.v.size)
+            out[a - lo:b - lo] = self.v[a:b]
+            return out
+
+    n = 3_000
+    dn = np.where(rng.random(n) < 0.3, rng.gamma(1, 2, n), 0).astype(np.float32)
+    ac = np.where(rng.random(n) < 0.5, rng.gamma(1, 2, n), 0).astype(np.float32)
+    regions = {"c": np.array([[600, 1_700], [2_000, 2_400]])}
+    runs = abc_activity_runs(Arr(dn), Arr(ac), regions, half=250, step=10, chunk=400)
+    s, e, v = runs["c"]
+    for a, b, val in zip(s, e, v):
+        x = a + 5  # the bp the 10-bp step is evaluated at
+        lo, hi = x - 250, x + 250
+        want = np.sqrt(dn[max(lo, 0):hi].sum() / 500 * (ac[max(lo, 0):hi].sum() / 500))
+        assert val == pytest.approx(want, rel=1e-6)
+        assert b - a == 10 and regions["c"][:, 0].min() <= a
