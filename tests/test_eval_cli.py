@@ -232,3 +232,26 @@ def test_abc_activity_runs_is_the_500bp_geometric_mean_around_each_bp():
         want = np.sqrt(dn[max(lo, 0):hi].sum() / 500 * (ac[max(lo, 0):hi].sum() / 500))
         assert val == pytest.approx(want, rel=1e-6)
         assert b - a == 10 and regions["c"][:, 0].min() <= a
+
+
+def test_compare_peaks_scores_call_links_against_crispri(sim, tmp_path):
+    # links that name exactly the regulated pairs (Score 1) rank them perfectly: AUPRC 1
+    d = sim
+    cr = pd.read_csv(d / "truth_crispri.tsv", sep="\t")
+    reg = cr[cr["Regulated"].astype(bool)]
+    links = pd.DataFrame({"chr": reg["chrom"], "start": reg["chromStart"],
+                          "end": reg["chromEnd"], "TargetGeneEnsembl_ID":
+                          reg["measuredGeneEnsemblId"], "Score": 1.0})
+    links.to_csv(tmp_path / "links.tsv", sep="\t", index=False)
+    _run(["compare-peaks", "--elements", d / "elements.bed", "--genes", d / "genes.tsv",
+          "--chrom-sizes", d / "chrom.sizes", "--split", "all", "--crispri",
+          d / "truth_crispri.tsv", "--dnase", d / "dnase.bw", "--links", tmp_path / "links.tsv",
+          "-o", tmp_path / "cmp"])
+    got = _report(tmp_path / "cmp")
+    assert got[("seq2exp links", "auprc", "all")] == pytest.approx(1.0)
+    (tmp_path / "bad.tsv").write_text("a\tb\n1\t2\n")
+    r = CliRunner().invoke(app, ["compare-peaks", "--elements", str(d / "elements.bed"),
+                                 "--genes", str(d / "genes.tsv"), "--split", "all",
+                                 "--crispri", str(d / "truth_crispri.tsv"),
+                                 "--links", str(tmp_path / "bad.tsv")])
+    assert r.exit_code != 0 and "call-links" in str(r.exception)

@@ -42,6 +42,8 @@ def main(
         "--chrom-sizes", "chrom<TAB>size file (default: the store's, else a bigWig's).")] = None,
     crispri: Annotated[Path | None, _file(
         "--crispri", "CRISPRi benchmark TSV (ENCODE layout) for link AUPRC.")] = None,
+    links: Annotated[Path | None, _file(
+        "--links", "Element-gene links from `seq2exp call-links` (scored against --crispri).")] = None,
     macs3_cutoff: Annotated[float | None, typer.Option(
         "--macs3-cutoff", help="bdgpeakcall -c (default: the --macs3-quantile of DNase per bp "
         "over the windows).", show_default=False)] = None,
@@ -66,7 +68,7 @@ def main(
     rep = compare_peaks_files(
         genes=genes, store=store, split=split, window=window, chrom_sizes=chrom_sizes, elements=elements, mask=mask, truth=truth,
         peaks=peaks, call_peaks=call_peaks, dnase=dnase, h3k27ac=h3k27ac, crispri=crispri,
-        out_prefix=output, plot_dir=plot_dir, mask_cutoff=mask_cutoff,
+        links=links, out_prefix=output, plot_dir=plot_dir, mask_cutoff=mask_cutoff,
         macs3_cutoff=macs3_cutoff, macs3_quantile=macs3_quantile,
         macs3_min_length=macs3_min_length, macs3_max_gap=macs3_max_gap)
     print_report(rep)

@@ -100,7 +100,8 @@ def compare_peaks(
     macs3_cutoff: float | None = None, macs3_quantile: float = 0.9, macs3_min_length: int = 150,
     macs3_max_gap: int = 50, peaks_out: str | os.PathLike | None = None,
     plot_dir: str | os.PathLike | None = None, promoter_flank: int = 1000,
-    title: str = "seq2exp compare-peaks",
+    title: str = "seq2exp compare-peaks", links: pd.DataFrame | None = None,
+    contact_of=None,
 ) -> Report:
     """Compare learned elements with peaks inside the genes' windows (see module doc).
 
@@ -120,6 +121,12 @@ def compare_peaks(
         Peak intervals (``peak_score`` column), or call them with MACS3 on ``dnase_track``.
     crispri:
         ENCODE-layout CRISPRi table for the link AUPRC.
+    links:
+        ``seq2exp call-links`` table (``chr, start, end, TargetGeneEnsembl_ID, Score``): each
+        tested pair scores the largest Score of the gene's links overlapping its element.
+    contact_of:
+        Callable ``pairs -> contact`` (one value per pair, the Hi-C contact of the gene's
+        TSS bin with the element's bin, as the store holds it): adds ABC with Hi-C.
     peaks_out, plot_dir:
         Where to keep MACS3's narrowPeak; folder for PR-curve PNGs.
 
@@ -193,7 +200,7 @@ def compare_peaks(
                        dnase_track, plot_dir, h3k27ac_track)
     if crispri is not None:
         _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
-                       plot_dir)
+                       plot_dir, links, contact_of)
     rep.section(S_GENES, layout="gene",
                 note="Coverage of each gene's window (its universe bp); seq2exp counts the "
                 "gene's own elements (gene_id column) when known: the per-gene mask ratio.")
@@ -258,15 +265,24 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
 
 
 def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
-                   plot_dir) -> None:
+                   plot_dir, links=None, contact_of=None) -> None:
     pairs = read_crispri(crispri, genes)
     rep.section(S_LINKS, layout="scope", note=(
         f"{len(pairs):,} tested pairs of the evaluated genes; positives = Regulated. "
-        "seq2exp: max mean_mask of the gene's elements overlapping the element; ABC: "
-        "activity x contact normalised over the gene's tested elements (the table's activity "
-        "and contact columns when present); ABC-tracks: the same from sqrt(DNase x H3K27ac) "
-        "and the ABC power law; distance: -|d|."))
+        "seq2exp: max mean_mask of the gene's elements overlapping the element; seq2exp "
+        "links: max Score (share of the gene's predicted enhancer drive) of the gene's "
+        "call-links rows overlapping the element; ABC: activity x contact normalised over "
+        "the gene's tested elements (the table's activity and contact columns when present: "
+        "on simulated data those are the simulator's own, an oracle); ABC-HiC: the same from "
+        "sqrt(DNase x H3K27ac) and the store's Hi-C contact; ABC-tracks: from "
+        "sqrt(DNase x H3K27ac) and the ABC power law; distance: -|d|."))
     scores: dict[str, np.ndarray] = {}
+    if links is not None:
+        ln = pd.DataFrame({"chrom": links["chr"].astype(str), "start": links["start"],
+                           "end": links["end"],
+                           "gene_id": links["TargetGeneEnsembl_ID"].astype(str),
+                           "_s": pd.to_numeric(links["Score"], errors="coerce").fillna(0.0)})
+        scores["seq2exp links"] = learned_link_score(pairs, ln, "_s")
     if mask_track is not None:
         scores["seq2exp"] = track_means(mask_track, pairs)
     elif el_df is not None:
@@ -276,6 +292,10 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
     abc = abc_score(pairs, dnase_track, h3k27ac_track)
     if abc is not None:
         scores["ABC"] = abc
+    if dnase_track is not None and contact_of is not None:
+        hic_pairs = pairs.drop(columns=["activity", "contact"], errors="ignore")
+        scores["ABC-HiC"] = abc_score(hic_pairs.assign(contact=contact_of(hic_pairs)),
+                                      dnase_track, h3k27ac_track)
     if dnase_track is not None and ("activity" in pairs or "contact" in pairs):
         # ABC from the tracks and the power law alone (the table's columns may be oracles)
         scores["ABC-tracks"] = abc_score(pairs.drop(columns=["activity", "contact"],
@@ -331,7 +351,7 @@ def compare_peaks_files(
     *, genes=None, store=None, split: str = "test", window: int | None = None,
     chrom_sizes=None, elements=None, mask=None, truth=None, peaks=None,
     call_peaks: bool = False, dnase=None, h3k27ac=None, crispri=None, out_prefix=None,
-    plot_dir=None, **options,
+    plot_dir=None, links=None, **options,
 ) -> Report:
     """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and
     ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
@@ -348,11 +368,14 @@ def compare_peaks_files(
     if call_peaks and dnase is None:
         raise InputError("--call-peaks needs --dnase DNASE.bw (the signal MACS3 calls on)")
     sizes = read_chrom_sizes(chrom_sizes) if chrom_sizes is not None else None
+    contact_of = None
     if store is not None:
         from ..store import Store
 
         st = Store(store)
         table = st.genes
+        if st.manifest["options"].get("contact_source") == "hic":
+            contact_of = _store_contact(st)
         sizes = sizes or dict(st.chrom_sizes)
         window = window or st.window_bp
     elif genes is not None:
@@ -378,7 +401,9 @@ def compare_peaks_files(
             peaks=read_peaks(peaks) if peaks is not None else None, call_peaks=call_peaks,
             dnase_track=tracks["dnase"], h3k27ac_track=tracks["h3k27ac"], crispri=crispri,
             peaks_out=f"{out_prefix}.macs3.narrowPeak" if out_prefix and call_peaks else None,
-            plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})", **options)
+            plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})",
+            links=_read_links(links) if links is not None else None, contact_of=contact_of,
+            **options)
     finally:
         for t in tracks.values():
             if t is not None:
@@ -386,6 +411,41 @@ def compare_peaks_files(
     if out_prefix is not None:
         rep.write(out_prefix)
     return rep
+
+
+def _store_contact(st):
+    """``pairs -> contact``: each pair's Hi-C contact between its gene's TSS bin and the bin
+    of the element's midpoint, from the store's per-gene contact profiles (ABC's contact as
+    the models see it); 0 outside the gene's window."""
+    def contact_of(pairs: pd.DataFrame) -> np.ndarray:
+        res, half = st.resolution, st.window_bp // 2
+        out = np.zeros(len(pairs))
+        rows = {g: i for i, g in enumerate(st.genes["gene_id"].astype(str))}
+        cache: dict[int, np.ndarray] = {}
+        for k, (g, s, e, tss) in enumerate(zip(pairs["gene_id"], pairs["start"], pairs["end"],
+                                                pairs["tss"])):
+            i = rows.get(str(g))
+            if i is None:
+                continue
+            prof = cache.get(i)
+            if prof is None:
+                prof = cache[i] = st.contact_bins(i)
+            b = (int(s) + int(e)) // 2 // res - (int(tss) - half) // res
+            if 0 <= b < len(prof):
+                out[k] = float(prof[b])
+        return out
+
+    return contact_of
+
+
+def _read_links(path) -> pd.DataFrame:
+    """A ``seq2exp call-links`` TSV."""
+    df = pd.read_csv(path, sep="\t", dtype={"chr": str, "TargetGeneEnsembl_ID": str})
+    need = {"chr", "start", "end", "TargetGeneEnsembl_ID", "Score"}
+    if not need <= set(df.columns):
+        raise InputError(f"{path}: not a seq2exp call-links table (needs columns "
+                         f"{', '.join(sorted(need))}); write it with `seq2exp call-links`")
+    return df
 
 
 __all__ = ["compare_peaks", "compare_peaks_files", "print_report", "read_chrom_sizes",
