@@ -32,7 +32,7 @@ def _parse_overrides(items: list[str] | None) -> dict:
 def main(
     store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess`.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to create (or resume).")],
-    preset: Annotated[str, typer.Option(help="Configuration preset: paper, paper-hard, cpu, cpu-hard.")] = "cpu",
+    preset: Annotated[str, typer.Option(help="Configuration preset: cpu, cpu-hard (this project's mask, 2 CPU cores), gpu, gpu-hard (the same at a GPU's scale), paper, paper-hard (the authors' runs), cpu-paper, cpu-paper-hard (the paper's mask on the cpu networks).")] = "cpu",
     variant: Annotated[Optional[str], typer.Option(help="Mask variant: soft or hard (default: the preset's).")] = None,
     device: DeviceOpt = "auto",
     seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the preset's).")] = None,

@@ -121,7 +121,7 @@ def _same_config(run: Path, model_cfg, train_cfg) -> str | None:
     want = json.loads(json.dumps({"model": model_cfg.to_dict(), "train": train_cfg.to_dict()}))
     for part in ("model", "train"):
         for key, value in want[part].items():
-            if key in ("feature_mean", "feature_scale"):  # filled in by train()
+            if key in ("feature_mean", "feature_scale", "track_scales"):  # filled in by train()
                 continue
             if saved.get(part, {}).get(key, value) != value:
                 return f"{key}: {saved[part][key]!r} there, {value!r} now"
