@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io.hic import abc_powerlaw
+from ..contacts import abc_powerlaw
 from .intervals import average_precision, pr_curve, prevalence
 
 #: |distance| bins (bp): label -> [lo, hi).
@@ -131,12 +131,6 @@ def track_means(track, pairs: pd.DataFrame) -> np.ndarray:
                      for c, s, e in zip(pairs["chrom"], pairs["start"], pairs["end"])])
 
 
-def powerlaw_contact(distance) -> np.ndarray:
-    """ABC power-law contact ``exp(5.96 − 1.024 · ln(d + 1))``, d clipped to >= 5 kb
-    (:func:`seq2exp_cli.io.hic.abc_powerlaw`)."""
-    return abc_powerlaw(distance)
-
-
 def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | None:
     """ABC score per pair (see the module docstring); ``None`` when neither the table's
     ``activity`` column nor a DNase track is available."""
@@ -149,7 +143,7 @@ def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | Non
     else:
         return None
     con = (pairs["contact"].to_numpy(np.float64) if "contact" in pairs
-           else powerlaw_contact(pairs["distance"].to_numpy()))
+           else abc_powerlaw(pairs["distance"].to_numpy()))
     ac = np.clip(act, 0, None) * np.clip(con, 0, None)
     total = pd.Series(ac).groupby(pairs["gene_id"].to_numpy()).transform("sum").to_numpy()
     return np.divide(ac, total, out=np.zeros_like(ac), where=total > 0)

@@ -14,8 +14,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import layout
-from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, blacklist_intervals, gene_contact,
-                     gene_contact_matrix, open_inputs)
+from ..contacts import SELF_CONTACT_MIN, MatrixBlocks, gene_contact, gene_contact_matrix
+from .inputs import blacklist_intervals, open_inputs
 from .windows import WindowSource
 
 
@@ -69,7 +69,7 @@ class FileWindows(WindowSource):
                                         self.window_bp, self.resolution, self.hic_gamma,
                                         self.chrom_sizes[g["chrom"]])
             self.genes.at[self.genes.index[index], "self_contact"] = self_c
-            self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= MIN_SELF_CONTACT
+            self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= SELF_CONTACT_MIN
             self._contact_cache[index] = prof
         return prof
 

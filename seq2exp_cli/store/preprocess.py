@@ -17,8 +17,9 @@ from ..errors import Seq2ExpError
 from ..io.atomic import atomic_dir
 from ..progress import progress_bar
 from . import layout
-from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, gene_contact, gene_contact_matrix,
-                     n_contact_bins, open_inputs)
+from ..contacts import (SELF_CONTACT_MIN, MatrixBlocks, gene_contact, gene_contact_matrix,
+                        n_contact_bins)
+from .inputs import open_inputs
 
 
 def preprocess(
@@ -115,7 +116,7 @@ def preprocess(
                         )
                     bar.advance(task)
             gdf["self_contact"] = self_contact
-            gdf["contact_ok"] = self_contact >= MIN_SELF_CONTACT
+            gdf["contact_ok"] = self_contact >= SELF_CONTACT_MIN
             np.save(tmp / layout.CONTACT, contact)
             matrices.flush()
             del matrices
@@ -140,7 +141,7 @@ def preprocess(
                     "val_chroms": list(val_chroms),
                     "test_chroms": list(test_chroms),
                     "target_transform": "log10(1+x)",
-                    "min_self_contact": MIN_SELF_CONTACT,
+                    "min_self_contact": SELF_CONTACT_MIN,
                 },
                 "chrom_sizes": {c: chroms.sizes[c] for c in used},
                 "tracks": list(tracks),

@@ -107,7 +107,7 @@ class WindowSource(abc.ABC):
     def contact_matrix_bins(self, index: int) -> np.ndarray:
         """Raw contact between every pair of the gene's genome-aligned Hi-C bins, genome
         orientation, shape=(nb, nb), float32 (see
-        :func:`seq2exp_cli.store.inputs.gene_contact_matrix`); its TSS row equals
+        :func:`seq2exp_cli.contacts.gene_contact_matrix`); its TSS row equals
         :meth:`contact_bins`."""
 
     def contact_matrix(self, index: int, orient: str = "transcript") -> np.ndarray:
@@ -263,15 +263,10 @@ class WindowSource(abc.ABC):
 
     def _contact_bp(self, index: int, tss: int, lo: int, hi: int) -> np.ndarray:
         """Per-bp ``log10(1 + contact)`` over genome positions [lo, hi)."""
-        res = self.resolution
-        bin0 = (tss - self.window_bp // 2) // res  # genome bin of the stored profile's bin 0
-        prof = np.log10(1.0 + self.contact_bins(index)).astype(np.float32)
-        first, last = lo // res, (hi - 1) // res
-        counts = np.full(last - first + 1, res, dtype=np.int64)
-        counts[0] = min(hi, (first + 1) * res) - lo
-        if last > first:
-            counts[-1] = hi - last * res
-        return np.repeat(prof[first - bin0: last - bin0 + 1], counts)
+        from ..contacts import contact_track
+
+        return contact_track(self.contact_bins(index), tss, self.window_bp, self.resolution,
+                             lo, hi)
 
     def batch(
         self, indices: Sequence[int], width: int | None = None, orient: str = "transcript"

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...contacts import abc_powerlaw
 from .base import BaselineConfig, BaselineModel, BaselineOutput, ElementScores, _check
 from .candidates import (
     CandidateElements,
@@ -35,7 +36,6 @@ from .candidates import (
     blank_blacklisted,
     call_candidates,
     peak_track_index,
-    powerlaw_contact,
 )
 
 __all__ = ["ABCConfig", "ABCModel"]
@@ -157,7 +157,7 @@ class ABCModel(BaselineModel):
             c = signals[..., self._contact].gather(1, ct["summit"].clamp(0, L - 1))
             C = torch.pow(10.0, c) - 1.0
         else:
-            C = powerlaw_contact(ct["summit"] - tss, cfg.powerlaw_min_bp)
+            C = abc_powerlaw(ct["summit"] - tss, cfg.powerlaw_min_bp)
         p_lo = max(0, tss - cfg.promoter_bp // 2)
         p_hi = min(L, p_lo + cfg.promoter_bp)
         prom = (cs[:, p_hi] - cs[:, p_lo]).float()

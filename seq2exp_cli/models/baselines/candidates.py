@@ -19,7 +19,8 @@ promoter peak does not raise the bar for distal elements; a window whose track i
 yields no candidates.
 
 :func:`gather_windows` cuts fixed-width stretches centred on the summits out of per-bp
-tensors (padding outside the window), and :func:`powerlaw_contact` is ABC's contact fallback.
+tensors (padding outside the window); ABC's contact fallback is
+:func:`seq2exp_cli.contacts.abc_powerlaw` (tensors in, tensors out).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...io.hic import abc_powerlaw
 
 __all__ = [
     "CandidateElements",
@@ -39,7 +39,6 @@ __all__ = [
     "activity_track",
     "peak_track_index",
     "gather_windows",
-    "powerlaw_contact",
 ]
 
 
@@ -271,11 +270,3 @@ def gather_windows(x: torch.Tensor, summit: torch.Tensor, width: int, pad_value=
     pos = pos.clamp(0, L + 2 * width - 1)
     bidx = torch.arange(B, device=x.device)[:, None, None]
     return xp[bidx, pos]
-
-
-def powerlaw_contact(distance_bp: torch.Tensor, min_bp: int = 5000) -> torch.Tensor:
-    """ABC's contact fallback :func:`seq2exp_cli.io.hic.abc_powerlaw` of a tensor of
-    distances (bp; ``|d|`` clipped to ``>= min_bp``), float32 on the tensor's device."""
-    c = abc_powerlaw(distance_bp.detach().to("cpu").numpy(), min_distance=min_bp)
-    return torch.as_tensor(c, dtype=torch.float32, device=distance_bp.device)
-

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...contacts import abc_powerlaw
 from .base import (
     BaselineConfig,
     BaselineModel,
@@ -51,7 +52,6 @@ from .candidates import (
     call_candidates,
     gather_windows,
     peak_track_index,
-    powerlaw_contact,
 )
 
 __all__ = ["EPInformerConfig", "EPInformer", "ElementEncoder", "PromoterAttentionLayer"]
@@ -321,7 +321,7 @@ class EPInformer(BaselineModel):
         if self._contact is not None:
             contact = torch.pow(10.0, e_means[..., 1]) - 1.0
         else:
-            contact = powerlaw_contact(ct["summit"] - tss)
+            contact = abc_powerlaw(ct["summit"] - tss)
         return _Pass(pred=pred, attention=attn.mean(1)[:, 0, 1:], cand=cand, ct=ct,
                      activity=e_means[..., 0], contact=contact * valid, valid=valid)
 
