@@ -19,7 +19,8 @@ from seq2exp_cli.cli import app
 from seq2exp_cli.elements import BED_HEADER, ELEMENT_COLUMNS
 from seq2exp_cli.errors import MissingDependencyError
 from seq2exp_cli.evaluation import evaluate_predictions
-from seq2exp_cli.evaluation.peaks import find_macs3, read_interval_table
+from seq2exp_cli.evaluation.peaks import find_macs3
+from seq2exp_cli.io.bed import read_interval_table
 from seq2exp_cli.io.bigwig import write_bigwig
 
 

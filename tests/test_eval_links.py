@@ -21,8 +21,8 @@ from seq2exp_cli.evaluation.links import (
     abc_score,
     learned_link_score,
     link_auprc,
-    read_crispri,
 )
+from seq2exp_cli.io.crispri import read_crispri
 from seq2exp_cli.contacts import abc_powerlaw
 
 GENES = pd.DataFrame({"gene_id": ["g1", "g2"], "name": ["G1", "G2"], "chrom": ["chr1", "chr1"],

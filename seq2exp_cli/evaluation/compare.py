@@ -27,8 +27,11 @@ import pandas as pd
 
 from ..errors import InputError
 from . import intervals as ivs
-from .links import abc_score, learned_link_score, link_auprc, read_crispri, track_means
-from .peaks import call_peaks_macs3, read_interval_table, read_peaks, signal_runs
+from ..io.bed import read_interval_table, read_peaks
+from ..io.chroms import read_chrom_sizes
+from ..io.crispri import read_crispri
+from .links import abc_score, learned_link_score, link_auprc, track_means
+from .peaks import call_peaks_macs3, signal_runs
 from .report import Report, plot_pr_curves
 
 S_COVER = "Coverage of the evaluated windows"
@@ -288,18 +291,6 @@ def print_report(rep: Report) -> None:
     sys.stdout.flush()
 
 
-def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """A two-column ``chrom<TAB>size`` file (UCSC ``chrom.sizes``, or a FASTA ``.fai``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: chromosome sizes file not found")
-    df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype={0: str},
-                     comment="#")
-    if df.empty or not pd.api.types.is_integer_dtype(df[1]):
-        raise InputError(f"{path}: expected 'chrom<TAB>size' lines (a chrom.sizes file)")
-    return dict(zip(df[0], df[1].astype(int)))
-
-
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
     """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's
     chromosome split is used (val chr3, chr21; test chr22, chrX)."""
@@ -381,5 +372,5 @@ def compare_peaks_files(
     return rep
 
 
-__all__ = ["compare_peaks", "compare_peaks_files", "print_report", "read_chrom_sizes",
+__all__ = ["compare_peaks", "compare_peaks_files", "print_report",
            "select_genes"]

@@ -1,4 +1,4 @@
-"""Interval inputs of the comparison: learned elements, truth, peaks; MACS3 peak calling.
+"""MACS3 peak calling on a DNase bigWig for the comparison (readers are in :mod:`seq2exp_cli.io.bed`).
 
 MACS3 (Zhang et al. 2008, https://github.com/macs3-project/MACS) calls peaks on a
 bedGraph with ``macs3 bdgpeakcall``: runs of bases whose signal is >= a cutoff, joined
@@ -25,57 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingDependencyError, Seq2ExpError
-from ..io.bed import read_bed, read_narrowpeak
+from ..errors import MissingDependencyError, Seq2ExpError
+from ..io.bed import read_peaks
 from .intervals import IntervalSet, ScoredIntervals
 
 #: Chunk of bp read from a bigWig at once (bounded memory on whole chromosomes).
 CHUNK_BP = 1 << 23
-
-
-def read_interval_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a BED-like table whose optional first line ``#chrom<TAB>start<TAB>end...``
-    names the columns (``seq2exp call-elements`` output, ``truth_elements.bed``); without
-    such a header it is read as BED3-BED6.
-
-    Returns
-    -------
-    pd.DataFrame
-        The named columns; ``start``/``end`` int64 (bp, 0-based half-open).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found; check the path")
-    with open(path) as fh:
-        first = fh.readline().rstrip("\n")
-    if not first.startswith("#chrom"):
-        return read_bed(path)
-    names = first[1:].split("\t")
-    df = pd.read_csv(path, sep="\t", comment=None, skiprows=1, header=None, names=names,
-                     dtype={"chrom": str, "name": str, "gene_id": str})
-    for col in ("start", "end"):
-        num = pd.to_numeric(df[col], errors="coerce")
-        if num.isna().any():
-            k = int(np.flatnonzero(num.isna().to_numpy())[0])
-            raise InputError(f"{path}: line {k + 2}: {col} '{df[col].iat[k]}' is not an integer")
-        df[col] = num.astype(np.int64)
-    return df
-
-
-def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
-    """Peaks from narrowPeak (score = ``signalValue``, column 7; column 5 when every
-    signalValue is 0, as ``macs3 bdgpeakcall`` writes them) or BED (score = column 5, else
-    1); the score is returned in column ``peak_score``."""
-    path = Path(path)
-    try:
-        df = read_narrowpeak(path)
-        col = "signalValue" if (df["signalValue"] != 0).any() else "score"
-    except InputError:
-        df = read_bed(path)
-        col = "score" if "score" in df and df["score"].notna().all() else None
-    df = df.copy()
-    df["peak_score"] = df[col].astype(np.float64) if col and len(df) else 1.0
-    return df
 
 
 def find_macs3() -> str:

@@ -8,7 +8,11 @@ the file and the fix.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Iterable, Mapping
+
+import pandas as pd
 
 from ..errors import InputError
 
@@ -81,3 +85,15 @@ class ChromNames:
 
     def __len__(self) -> int:
         return len(self.sizes)
+
+
+def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """A two-column ``chrom<TAB>size`` file (UCSC ``chrom.sizes``, or a FASTA ``.fai``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: chromosome sizes file not found")
+    df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype={0: str},
+                     comment="#")
+    if df.empty or not pd.api.types.is_integer_dtype(df[1]):
+        raise InputError(f"{path}: expected 'chrom<TAB>size' lines (a chrom.sizes file)")
+    return dict(zip(df[0], df[1].astype(int)))
