@@ -28,11 +28,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="where to keep the checkpoint")
     args = ap.parse_args()
 
-    from seq2exp_cli.elements import call_elements
+    from seq2exp_cli.inference.elements import call_elements
     from seq2exp_cli.models.checkpoint import save_model
     from seq2exp_cli.models.config import preset
     from seq2exp_cli.models.seq2exp import Seq2Exp
-    from seq2exp_cli.predict import load_predictor, predict
+    from seq2exp_cli.inference.predict import load_predictor, predict
     from seq2exp_cli.store import Store
 
     store = Store(args.store)

@@ -54,7 +54,7 @@ def main() -> None:
     from seq2exp_cli.models.beta_mask import beta_kl, promoter_token_span
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.store import Store
-    from seq2exp_cli.training.batches import check_compatible, load_batch, to_tensors
+    from seq2exp_cli.inference.forward import check_compatible, load_batch, to_tensors
 
     net, cfg, _ = load_model(args.model, device="cpu")
     if cfg.mask_source != "learned":

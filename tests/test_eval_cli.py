@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from seq2exp_cli.cli import app
-from seq2exp_cli.elements import BED_HEADER, ELEMENT_COLUMNS
+from seq2exp_cli.inference.elements import BED_HEADER, ELEMENT_COLUMNS
 from seq2exp_cli.errors import MissingDependencyError
 from seq2exp_cli.evaluation import evaluate_predictions
 from seq2exp_cli.evaluation.peaks import find_macs3

@@ -113,7 +113,7 @@ def test_element_score_track_hand_case():
     ignored, clipped to the window."""
     import torch
 
-    from seq2exp_cli.elements import element_score_track
+    from seq2exp_cli.inference.elements import element_score_track
     from seq2exp_cli.models.baselines.base import ElementScores
 
     es = ElementScores(start=torch.tensor([[2, 5, 0], [8, 0, 0]]),

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from seq2exp_cli.cli import app
-from seq2exp_cli.elements import mask_intervals, merge_across_genes
+from seq2exp_cli.inference.elements import mask_intervals, merge_across_genes
 from seq2exp_cli.models.config import preset
 from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.loop import train

@@ -167,7 +167,7 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     assert (run2 / "best" / "model.safetensors").exists()
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.errors import Seq2ExpError
-    from seq2exp_cli.predict import predict
+    from seq2exp_cli.inference.predict import predict
 
     net, cfg, _ = load_model(run2 / "best")
     with pytest.raises(Seq2ExpError, match="mask-from"):

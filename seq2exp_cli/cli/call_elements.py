@@ -42,8 +42,8 @@ def main(
     normalization: NormOpt = "VC",
 ) -> None:
     """Run the mask generator over each gene's window and write its elements as BED6+4."""
-    from ..elements import call_elements, write_elements
-    from ..predict import load_predictor
+    from ..inference.elements import call_elements, write_elements
+    from ..inference.predict import load_predictor
 
     net, cfg, _meta, dev = load_predictor(model, device)
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,

@@ -38,10 +38,10 @@ def main(
     normalization: NormOpt = "VC",
 ) -> None:
     """Draw one gene's window: each signal, the contact, the learned mask and its elements."""
-    from ..elements import gene_masks, mask_intervals
+    from ..inference.elements import gene_masks, mask_intervals
     from ..io.bed import read_bed
     from ..plot import plot_locus
-    from ..predict import load_predictor
+    from ..inference.predict import load_predictor
 
     net, cfg, _meta, dev = load_predictor(model, device)
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,

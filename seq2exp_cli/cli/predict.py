@@ -43,7 +43,7 @@ def main(
 
     Columns: gene_id, name, chrom, tss, strand, prediction (+ target when known).
     """
-    from ..predict import load_predictor, predict, write_tsv
+    from ..inference.predict import load_predictor, predict, write_tsv
 
     net, cfg, _meta, dev = load_predictor(model, device)
     source = open_source(store, genes, fasta, dnase, h3k27ac, track, hic, targets, blacklist,

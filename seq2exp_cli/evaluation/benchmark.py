@@ -202,9 +202,9 @@ def table2_row(store, model: str, run: Path, outdir: Path, truth, dnase, h3k27ac
                show_progress: bool) -> dict:
     """Elements of ``run``'s learned mask against MACS3 and the truth on the test genes:
     mask bigWig + elements, compare-peaks with MACS3 (peaks kept in ``OUTDIR``)."""
-    from ..elements import call_elements, write_elements
+    from ..inference.elements import call_elements, write_elements
     from ..io.atomic import atomic_path
-    from ..predict import load_predictor
+    from ..inference.predict import load_predictor
     from .compare import compare_peaks_files
 
     d = outdir / "table2"
@@ -406,7 +406,7 @@ def _table2(store, learned, seed, configs, out, truth, dnase, h3k27ac, top, devi
 def _plot_best(store, runs: pd.DataFrame, out: Path, device) -> None:
     """Predicted vs measured on the test genes for the best seed (lowest MSE) of each model."""
     from ..plot import plot_pred_vs_measured
-    from ..predict import load_predictor, predict
+    from ..inference.predict import load_predictor, predict
 
     (out / "plots").mkdir(exist_ok=True)
     for m, sub in runs.groupby("model", sort=False):

@@ -99,7 +99,7 @@ def uses_contact_matrix(cfg) -> bool:
 
 def scores_elements(cfg) -> bool:
     """True when the model scores candidate elements itself (EPInformer, ABC); Seq2Exp's
-    learned/fixed mask is handled by :mod:`seq2exp_cli.elements`."""
+    learned/fixed mask is handled by :mod:`seq2exp_cli.inference.elements`."""
     kind = model_type_of(cfg)
     return kind != "seq2exp" and bool(getattr(_baseline(kind)[1], "scores_elements", False))
 

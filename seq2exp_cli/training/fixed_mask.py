@@ -50,8 +50,8 @@ class GeneratorTopK:
     """
 
     def __init__(self, model_dir: str | os.PathLike, top: float, store_signals: list[str], device):
-        from ..predict import load_predictor
-        from .batches import signal_indices
+        from ..inference.predict import load_predictor
+        from ..inference.forward import signal_indices
 
         self.net, self.cfg, _, _ = load_predictor(model_dir, device)
         if self.cfg.mask_source != "learned":

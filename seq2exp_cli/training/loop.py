@@ -28,7 +28,8 @@ from ..io.atomic import write_text_atomic
 from ..progress import progress_bar
 from ..store import Store
 from . import state as st
-from .batches import batch_indices, check_compatible, forward_batches, load_batch, run_model, to_tensors
+from ..inference.forward import check_compatible, forward_batches, load_batch, run_model, to_tensors
+from .batches import batch_indices
 from .metrics import regression_metrics
 from .schedule import lr_at
 

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .io.bed import sort_intervals
-from .progress import progress_bar
-from .store.windows import Window, WindowSource
-from .training.batches import to_tensors
+from ..io.bed import sort_intervals
+from ..progress import progress_bar
+from ..store.windows import Window, WindowSource
+from .forward import to_tensors
 
 ELEMENT_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "mean_mask", "max_mask",
                    "gene_id", "tss_distance"]
@@ -42,14 +42,14 @@ def gene_masks(
     mask; for models that score candidate elements (EPInformer, ABC) it is each candidate's
     score over its bases (:func:`element_score_track`), 0 elsewhere.
     """
-    from .models.registry import is_baseline, scores_elements
-    from .store.windows import stack_windows
-    from .training.batches import check_compatible, load_batch
+    from ..models.registry import is_baseline, scores_elements
+    from ..store.windows import stack_windows
+    from .forward import check_compatible, load_batch
 
     where = str(getattr(source, "path", "inputs"))
     element_scorer = scores_elements(cfg)
     if is_baseline(cfg) and not element_scorer:  # fail before reading any window
-        from .models.baselines.base import no_elements_error
+        from ..models.baselines.base import no_elements_error
 
         raise no_elements_error(cfg.model_type)
     sig_idx = check_compatible(source, cfg, where)
@@ -148,7 +148,7 @@ def call_elements(
         df = merge_across_genes(df)
     df = sort_intervals(df)
     if bigwig is not None:
-        from .io.bigwig import write_bigwig
+        from ..io.bigwig import write_bigwig
 
         write_bigwig(bigwig, {c: source.chrom_sizes[c] for c in sorted(cover)}, cover)
     return df
@@ -176,7 +176,7 @@ def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
 def write_elements(df: pd.DataFrame, output: str | os.PathLike | None, header: bool = True) -> None:
     """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts; a ``#``
     header line names the columns."""
-    from .io.bed import write_bed
+    from ..io.bed import write_bed
 
     out = df.assign(mean_mask=df["mean_mask"].round(4), max_mask=df["max_mask"].round(4))
     write_bed(output, out, columns=ELEMENT_COLUMNS, header_lines=[BED_HEADER] if header else ())

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._device import resolve_device
-from .errors import Seq2ExpError
-from .progress import progress_bar
-from .store.windows import WindowSource
-from .training.batches import forward_batches
+from .._device import resolve_device
+from ..errors import Seq2ExpError
+from ..progress import progress_bar
+from ..store.windows import WindowSource
+from .forward import forward_batches
 
 #: Columns of ``seq2exp predict`` output, in order (``target`` added when known).
 PREDICT_COLUMNS = ["gene_id", "name", "chrom", "tss", "strand", "prediction"]
@@ -26,8 +26,8 @@ PREDICT_COLUMNS = ["gene_id", "name", "chrom", "tss", "strand", "prediction"]
 
 def bundled_weights() -> Path:
     """The model bundled with seq2exp: ``weights/`` in the package (wheel) or repository."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "weights", here.parent / "weights"):
+    pkg = Path(__file__).resolve().parents[1]
+    for cand in (pkg / "weights", pkg.parent / "weights"):
         if (cand / "config.json").exists():
             return cand
     raise Seq2ExpError(
@@ -39,7 +39,7 @@ def bundled_weights() -> Path:
 def resolve_model_dir(given: str | os.PathLike | None) -> Path:
     """A checkpoint folder (config.json + model.safetensors) from a run or checkpoint path."""
     if given is None:
-        from .cli.resolve import find_input
+        from ..cli.resolve import find_input
 
         given = find_input("model", None)
     path = Path(given) if given is not None else bundled_weights()
@@ -56,7 +56,7 @@ def resolve_model_dir(given: str | os.PathLike | None) -> Path:
 
 def load_predictor(model: str | os.PathLike | None = None, device: str | None = "auto"):
     """Load ``(model, cfg, meta, device)``; the weights' sha256 is verified on load."""
-    from .models.checkpoint import load_model
+    from ..models.checkpoint import load_model
 
     dev = resolve_device(device)
     net, cfg, meta = load_model(resolve_model_dir(model), device=dev)
@@ -98,7 +98,7 @@ def write_tsv(df: pd.DataFrame, output: str | os.PathLike | None, float_format: 
     """Write a table to ``output`` atomically, or to stdout when ``output`` is None/'-'."""
     import sys
 
-    from .io.atomic import atomic_path
+    from ..io.atomic import atomic_path
 
     if output is None or str(output) == "-":
         df.to_csv(sys.stdout, sep="\t", index=False, float_format=float_format, na_rep="NA")
