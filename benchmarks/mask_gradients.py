@@ -69,7 +69,7 @@ def main() -> None:
     kl_g = {k: [] for k in KINDS}
     for lo in range(0, len(genes), 4):
         idx = genes[lo : lo + 4]
-        b = to_tensors(load_batch(store, idx, cfg), torch.device("cpu"), sig_idx)
+        b = to_tensors(load_batch(store, idx, net), torch.device("cpu"), sig_idx)
         out = net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
                   b["blacklist"])
         out.mask.retain_grad()

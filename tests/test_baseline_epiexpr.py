@@ -103,8 +103,8 @@ def test_3d_runs_on_store_batches(tmp_path):
     from _fixtures import RES, W, make_tiny_inputs
 
     d, _, _ = make_tiny_inputs(tmp_path)
-    preprocess(tmp_path / "store", d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    preprocess(tmp_path / "store", fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                targets=d / "targets.tsv", window_bp=W, resolution=RES, show_progress=False)
     store = Store(tmp_path / "store")
     idx = list(range(len(store)))

@@ -30,8 +30,8 @@ def sim_store(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("bench")
     simulate(d / "sim", preset="ci", seed=3, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
-    preprocess(d / "store", d / "sim" / "genome.fa", d / "sim" / "genes.tsv",
-               {"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
+    preprocess(d / "store", fasta=d / "sim" / "genome.fa", genes=d / "sim" / "genes.tsv",
+               tracks={"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
                targets=d / "sim" / "cage.tsv", window_bp=W, resolution=5000,
                show_progress=False)
     return d

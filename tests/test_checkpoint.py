@@ -9,7 +9,8 @@ import torch
 
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.models.checkpoint import checkpoint_paths, load_model, save_model, sha256_file
-from seq2exp_cli.models.config import PRESETS, ModelConfig, TrainConfig, preset
+from seq2exp_cli.models.config import ModelConfig, TrainConfig
+from seq2exp_cli.models.presets import PRESETS, preset
 from seq2exp_cli.models.seq2exp import Seq2Exp
 
 

@@ -28,7 +28,8 @@ from _fixtures import RES, SIZES, W, make_tiny_inputs
 def store(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("contacts"))
     out = tmp_path_factory.mktemp("s") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv", {"dnase": d / "dnase.bw"},
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"dnase": d / "dnase.bw"},
                window_bp=W, resolution=RES, show_progress=False)
     return Store(out)
 

@@ -14,15 +14,26 @@ import pytest
 from typer.testing import CliRunner
 
 from seq2exp_cli.cli import app
+from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.models import registry
+from seq2exp_cli.models.build import build_configs, model_fields
 
 W = 20_000
-#: small sizes for every model (fields of other models are ignored by each)
+#: small sizes for every model (each model takes the fields it has: :func:`_tiny`)
 TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
             head_hidden=8, promoter_bp=1000, batch_size=2, reach_bp=9000, element_bp=500,
             n_elements=8, channels=8, hic_bin_bp=5000, eval_every=2, checkpoint_every=2)
-SETS = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
 BASELINES = tuple(registry.BASELINES)
+
+
+def _tiny(*models: str) -> dict:
+    """The fields of :data:`TINY` that at least one of ``models`` has."""
+    have = set().union(*(model_fields(m) for m in models))
+    return {k: v for k, v in TINY.items() if k in have}
+
+
+def _sets(*models: str) -> list[str]:
+    return [a for k, v in _tiny(*models).items() for a in ("--set", f"{k}={v}")]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +43,8 @@ def sim(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("models")
     simulate(d / "sim", preset="ci", seed=5, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
-    preprocess(d / "store", d / "sim" / "genome.fa", d / "sim" / "genes.tsv",
-               {"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
+    preprocess(d / "store", fasta=d / "sim" / "genome.fa", genes=d / "sim" / "genes.tsv",
+               tracks={"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
                hic=d / "sim" / "contacts.hic", targets=d / "sim" / "cage.tsv", window_bp=W,
                resolution=5000, show_progress=False)
     return d
@@ -58,7 +69,7 @@ def trained(sim):
     for name in BASELINES:
         run = sim / "runs" / name
         r = _run(["train", sim / "store", "-o", run, "--model", name, "--steps", 4,
-                  "--device", "cpu", *SETS])
+                  "--device", "cpu", *_sets(name)])
         assert r.exit_code == 0, (name, r.output, r.exception)
         runs[name] = run
     return runs
@@ -152,17 +163,24 @@ def test_call_elements_refuses_models_without_elements(sim, trained, name):
     assert r.stdout == ""
 
 
-def test_make_configs_per_model():
+def test_build_configs_per_model():
     for name in registry.MODEL_NAMES:
-        mc, tc = registry.make_configs(name, "cpu", dict(TINY, seed=9))
+        mc, tc = build_configs(name, "cpu", seed=9, overrides=_tiny(name))
         assert tc.seed == 9 and tc.batch_size == 2
         assert mc.window_bp == W
         assert registry.model_type_of(mc) == ("seq2exp" if name in registry.SEQ2EXP_MODELS else name)
-        assert type(registry.build_model(mc)).__name__
-    with pytest.raises(ValueError, match="unknown config field"):
-        registry.make_configs("abc", "cpu", {"no_such_field": 1})
-    with pytest.raises(ValueError, match="unknown model"):
-        registry.make_configs("enformer", "cpu", {})
+        net = registry.build_model(mc)
+        assert isinstance(net, registry.model_class(mc))
+        # what the inference code asks of a model, declared by its class
+        assert net.needs_contact_matrix == (name == "epiexpr-3d")
+        assert net.scores_elements == (name in ("epinformer", "abc"))
+        assert net.has_learned_mask == (name in ("seq2exp", "seq2exp-soft", "seq2exp-hard"))
+    with pytest.raises(Seq2ExpError, match="unknown config field"):
+        build_configs("abc", "cpu", overrides={"no_such_field": 1})
+    with pytest.raises(Seq2ExpError, match="has no field 'n_layers_generator'"):
+        build_configs("abc", "cpu", overrides={"n_layers_generator": 1})
+    with pytest.raises(Seq2ExpError, match="unknown model"):
+        build_configs("enformer", "cpu")
 
 
 def test_unknown_model_is_one_line_error(sim, tmp_path):
@@ -174,7 +192,8 @@ def test_unknown_model_is_one_line_error(sim, tmp_path):
 def test_benchmark_over_baselines(sim, tmp_path):
     out = tmp_path / "bench"
     r = _run(["benchmark", sim / "store", "-o", out, "--models", "abc,epiexpr-1d",
-              "--seeds", "1,2", "--steps", 2, "--device", "cpu", "--no-plots", *SETS])
+              "--seeds", "1,2", "--steps", 2, "--device", "cpu", "--no-plots",
+              *_sets("abc", "epiexpr-1d")])
     assert r.exit_code == 0, (r.output, r.exception)
     t1 = pd.read_csv(out / "table1.tsv", sep="\t")
     assert set(t1["model"]) == {"abc", "epiexpr-1d"}

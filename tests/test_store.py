@@ -32,8 +32,8 @@ def inputs(tmp_path_factory):
 def store(inputs, tmp_path_factory):
     d, _, _ = inputs
     out = tmp_path_factory.mktemp("s") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
                resolution=RES, show_progress=False)
     return Store(out)
@@ -100,8 +100,8 @@ def test_targets_split_and_missing_targets(store):
 
 def test_file_windows_equal_store_windows(store, inputs):
     d, _, _ = inputs
-    live = FileWindows(d / "genome.fa", d / "genes.tsv",
-                       {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    live = FileWindows(fasta=d / "genome.fa", genes=d / "genes.tsv",
+                       tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                        targets=d / "targets.tsv", blacklist=d / "blacklist.bed",
                        window_bp=W, resolution=RES, quiet=True)
     for i in range(len(store)):
@@ -122,7 +122,8 @@ def test_bad_input_leaves_no_store(inputs, tmp_path):
     bw.close()
     out = tmp_path / "bad_store"
     with pytest.raises(InputError, match="other.bw"):
-        preprocess(out, d / "genome.fa", d / "genes.tsv", {"dnase": tmp_path / "other.bw"},
+        preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+                   tracks={"dnase": tmp_path / "other.bw"},
                    window_bp=W, resolution=RES, show_progress=False)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["other.bw"]

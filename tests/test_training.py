@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seq2exp_cli.models.config import preset
+from seq2exp_cli.models.presets import preset
 from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.batches import batch_indices
 from seq2exp_cli.training.loop import train
@@ -31,8 +31,9 @@ def store_path(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
     # chr1 genes train; put chr22 in validation so model selection runs
     out = tmp_path_factory.mktemp("st") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+               targets=d / "targets.tsv",
                window_bp=W, resolution=RES, val_chroms=["chr22"], test_chroms=["chrX"],
                show_progress=False)
     return out
@@ -91,7 +92,7 @@ def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
     killed = tmp_path / "killed"
     script = textwrap.dedent(f"""
         import os, signal
-        from seq2exp_cli.models.config import preset
+        from seq2exp_cli.models.presets import preset
         from seq2exp_cli.training.loop import train
         m, t = preset("cpu", **{TINY!r})
         def on_step(s):
@@ -167,11 +168,10 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     assert (run2 / "best" / "model.safetensors").exists()
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.errors import Seq2ExpError
-    from seq2exp_cli.inference.predict import predict
+    from seq2exp_cli.inference.predict import predict_expression
 
-    net, cfg, _ = load_model(run2 / "best")
     with pytest.raises(Seq2ExpError, match="mask-from"):
-        predict(st, net, cfg, torch.device("cpu"), show_progress=False)
+        predict_expression(st, load_model(run2 / "best", device="cpu"), progress=False)
 
 
 def test_torchrun_two_processes_on_cpu(store_path, tmp_path):

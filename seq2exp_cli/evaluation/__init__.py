@@ -5,7 +5,7 @@ peak calls (MACS3), planted truth and CRISPRi enhancer–gene links.
 - :mod:`.peaks`: MACS3 ``bdgpeakcall`` on a DNase bigWig (the interval readers are in
   :mod:`seq2exp_cli.io`).
 - :mod:`.links`: CRISPRi link scores (learned, ABC, distance) and their AUPRC.
-- :mod:`.report`: long-format reports (TSV + Markdown), PR-curve PNGs,
+- :mod:`.report`: long-format reports (TSV + Markdown),
   :func:`evaluate_predictions`.
 - :mod:`.compare`: ``seq2exp compare-peaks`` end to end.
 """

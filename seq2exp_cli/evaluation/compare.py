@@ -19,7 +19,6 @@ Methods
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,8 @@ from ..io.chroms import read_chrom_sizes
 from ..io.crispri import read_crispri
 from .links import abc_score, learned_link_score, link_auprc, track_means
 from .peaks import call_peaks_macs3, signal_runs
-from .report import Report, plot_pr_curves
+from ..plot import plot_pr_curves
+from .report import Report
 
 S_COVER = "Coverage of the evaluated windows"
 S_OVERLAP = "Learned elements vs peaks"
@@ -285,12 +285,6 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
                        "enhancer-gene links (CRISPRi)", float(pairs["regulated"].mean()))
 
 
-def print_report(rep: Report) -> None:
-    """The Markdown report on stdout."""
-    sys.stdout.write(rep.to_markdown())
-    sys.stdout.flush()
-
-
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
     """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's
     chromosome split is used (val chr3, chr21; test chr22, chrX)."""
@@ -372,5 +366,5 @@ def compare_peaks_files(
     return rep
 
 
-__all__ = ["compare_peaks", "compare_peaks_files", "print_report",
+__all__ = ["compare_peaks", "compare_peaks_files",
            "select_genes"]

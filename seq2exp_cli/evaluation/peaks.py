@@ -13,6 +13,7 @@ a bp-resolution DNase signal rather than MACS3's pileup defaults (200, 30).
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import shutil
@@ -28,6 +29,8 @@ import pandas as pd
 from ..errors import MissingDependencyError, Seq2ExpError
 from ..io.bed import read_peaks
 from .intervals import IntervalSet, ScoredIntervals
+
+log = logging.getLogger(__name__)
 
 #: Chunk of bp read from a bigWig at once (bounded memory on whole chromosomes).
 CHUNK_BP = 1 << 23
@@ -174,7 +177,7 @@ def call_peaks_macs3(
     -------
     (peaks, cutoff, rule)
         Peaks as from :func:`read_peaks`, the cutoff used and how it was chosen.  The
-        exact command is printed on stderr.
+        exact command is logged.
     """
     exe = find_macs3()
     rule = "given"
@@ -187,7 +190,7 @@ def call_peaks_macs3(
         bdg = Path(tmp) / "dnase.bdg"
         write_track_bedgraph(dnase, chrom_sizes, bdg)
         cmd = macs3_command(str(bdg), cutoff, min_length, max_gap, tmp, "peaks.narrowPeak", exe)
-        print("seq2exp: running: " + shlex.join(cmd), file=sys.stderr)
+        log.info("running: %s", shlex.join(cmd))
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             tail = (res.stderr or res.stdout).strip().splitlines()[-3:]

@@ -1,4 +1,4 @@
-"""Evaluation tables: long-format reports written as TSV and Markdown, PR-curve PNGs, and
+"""Evaluation tables: long-format reports written as TSV and Markdown, and
 expression metrics per split (``seq2exp evaluate``).
 
 A :class:`Report` is a list of rows ``(method, metric, value, scope)`` grouped into named
@@ -10,13 +10,10 @@ renderer.
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import sys
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..io.atomic import atomic_path
@@ -152,14 +149,10 @@ def _md_pivot(t: pd.DataFrame, metric: str) -> str:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike | None) -> None:
-    """TSV to ``path`` (atomic) or stdout (``None``/``'-'``)."""
-    buf = io.StringIO()
-    df.to_csv(buf, sep="\t", index=False, float_format="%.10g", na_rep="nan")
-    if path is None or str(path) == "-":
-        sys.stdout.write(buf.getvalue())
-        return
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue())
+    """Write a metrics table as TSV to ``path`` (atomic) or stdout (``None``/``'-'``), 10 digits."""
+    from ..io.tables import write_tsv
+
+    write_tsv(df, path, float_format="%.10g", na_rep="nan")
 
 
 # --------------------------------------------------------------------------- expression
@@ -253,36 +246,3 @@ def evaluate_targets(pred: pd.DataFrame, genes: pd.DataFrame | None) -> pd.DataF
     g = genes.set_index(genes["gene_id"].astype(str))
     tgt = g["target"].where(g["has_target"].astype(bool)) if "has_target" in g else g["target"]
     return pred.assign(target=pred["gene_id"].astype(str).map(tgt).to_numpy())
-
-
-# --------------------------------------------------------------------------- figures
-def plot_pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: str | os.PathLike,
-                   title: str = "", baseline: float | None = None) -> None:
-    """Step-wise precision–recall curves, one per method, as a PNG (atomic).
-
-    Parameters
-    ----------
-    curves:
-        Method -> ``(precision, recall)`` arrays at decreasing thresholds.
-    baseline:
-        Positive fraction, drawn as a dashed line (a random ranking).
-    """
-    from ..plot import _pyplot, _save
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 4.2))
-    for label, (precision, recall) in curves.items():
-        if len(precision) == 0 or not np.isfinite(recall).all():
-            continue
-        ap = float(np.sum(np.diff(recall, prepend=0.0) * precision))
-        ax.step(np.r_[0.0, recall], np.r_[precision[0], precision], where="pre",
-                label=f"{label} (AP {ap:.3f})")
-    if baseline is not None and np.isfinite(baseline):
-        ax.axhline(baseline, color="grey", ls="--", lw=0.8, label=f"random ({baseline:.3f})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
-    _save(fig, out)

@@ -51,18 +51,37 @@ def signal_indices(store_signals: list[str], model_signals: list[str], source: s
     return [store_signals.index(s) for s in model_signals]
 
 
-def check_compatible(source, cfg, where: str) -> list[int]:
-    """Signal channel indices of ``cfg`` in a window source; one-line errors when the
-    inputs do not fit the model (window, gene features, signals)."""
-    from ..models.registry import uses_contact_matrix
+def check_compatible(source, cfg, where: str, needs_contact_matrix: bool = False) -> list[int]:
+    """Check that a window source fits a model; return the model's signal channels in it.
 
+    Parameters
+    ----------
+    source : WindowSource
+        The inputs.
+    cfg : ModelConfig or a baseline config
+        The model's configuration.
+    where : str
+        What the inputs are called in the error messages (a store path, "inputs").
+    needs_contact_matrix : bool
+        The model's ``needs_contact_matrix`` (its Hi-C bins must then match the inputs').
+
+    Returns
+    -------
+    list of int
+        Positions of the model's ``signal_names`` in the source's signals.
+
+    Raises
+    ------
+    Seq2ExpError
+        One line naming what does not fit (window, Hi-C bins, gene features, signals).
+    """
     if cfg.window_bp > source.window_bp:
         raise Seq2ExpError(
             f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
             f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
         )
     res = getattr(cfg, "hic_bin_bp", None)
-    if uses_contact_matrix(cfg) and res != source.resolution:
+    if needs_contact_matrix and res != source.resolution:
         raise Seq2ExpError(
             f"{where}: this model was built for {res} bp Hi-C bins but the inputs have "
             f"{source.resolution} bp; train it with --set hic_bin_bp={source.resolution} or "
@@ -76,47 +95,62 @@ def check_compatible(source, cfg, where: str) -> list[int]:
     return signal_indices(source.signal_names, list(cfg.signal_names), where)
 
 
-def load_batch(source, indices, cfg) -> dict:
-    """``source.batch(indices, cfg.window_bp)``, plus ``contact_matrix`` (B, nb, nb) and
-    ``contact_shift`` (B,) for the models that read the Hi-C bin-by-bin matrix."""
-    from ..models.registry import uses_contact_matrix
+def load_batch(source, indices, net) -> dict:
+    """Stack the windows of genes ``indices`` at the model's width.
 
-    batch = source.batch(indices, cfg.window_bp)
-    if uses_contact_matrix(cfg):
+    Returns :meth:`WindowSource.batch` of ``net.cfg.window_bp``, plus ``contact_matrix``
+    (B, nb, nb) and ``contact_shift`` (B,) when the model reads the Hi-C bin-by-bin matrix
+    (``net.needs_contact_matrix``).
+    """
+    width = net.cfg.window_bp
+    batch = source.batch(indices, width)
+    if net.needs_contact_matrix:
         from ..store.windows import batch_contact_matrices, batch_contact_shifts
 
         batch["contact_matrix"] = batch_contact_matrices(source, indices)
-        batch["contact_shift"] = batch_contact_shifts(source, indices, cfg.window_bp)
+        batch["contact_shift"] = batch_contact_shifts(source, indices, width)
     return batch
 
 
-def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
-    """Forward a batch (numpy ``batch`` from :meth:`WindowSource.batch`, tensors ``b``)."""
-    from ..models.registry import is_baseline
+def run_model(net, batch: dict, b: dict, mask_provider=None):
+    """Forward one batch through any model.
 
-    if is_baseline(cfg):
-        extra = {k: b[k] for k in ("contact_matrix", "contact_shift") if k in b}
-        return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-                   b["blacklist"], **extra)
-    mask = None
-    if cfg.mask_source == "fixed":
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Seq2Exp or a baseline, possibly wrapped in ``DistributedDataParallel``.
+    batch : dict
+        The numpy batch of :func:`load_batch`.
+    b : dict
+        Its tensors (:func:`to_tensors`).
+    mask_provider : callable, optional
+        For a model that takes its mask from outside (``takes_mask``): ``(batch, b,
+        bin_size) -> (B, T)`` mask (see :mod:`seq2exp_cli.training.fixed_mask`).
+    """
+    m = getattr(net, "module", net)  # the model inside DistributedDataParallel
+    cfg = m.cfg
+    extra = {}
+    if m.needs_contact_matrix:
+        extra = {k: b[k] for k in ("contact_matrix", "contact_shift")}
+    elif m.takes_mask:
         if mask_provider is None:
             raise Seq2ExpError(
                 "this model takes its mask from outside (mask_source='fixed'); give the mask "
                 "source it was trained with (--mask-from RUN or --mask-from-peaks FILE)"
             )
-        mask = mask_provider(batch, b, cfg.bin_size)
+        extra = {"mask": mask_provider(batch, b, cfg.bin_size)}
     return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-               b["blacklist"], mask=mask)
+               b["blacklist"], **extra)
 
 
 @torch.no_grad()
-def forward_batches(source, net, cfg, device, indices: np.ndarray, batch_size: int,
+def forward_batches(source, net, device, indices: np.ndarray, batch_size: int,
                     mask_provider=None) -> Iterator[tuple[np.ndarray, object]]:
-    """Eval-mode forward over genes ``indices`` in batches: yields ``(chunk, output)``."""
-    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
+    """Run the model in eval mode over genes ``indices`` in batches; yield ``(chunk, output)``."""
+    sig_idx = check_compatible(source, net.cfg, str(getattr(source, "path", "inputs")),
+                               net.needs_contact_matrix)
     net.eval()
     for s in range(0, len(indices), batch_size):
         chunk = np.asarray(indices[s: s + batch_size])
-        batch = load_batch(source, chunk, cfg)
-        yield chunk, run_model(net, cfg, batch, to_tensors(batch, device, sig_idx), mask_provider)
+        batch = load_batch(source, chunk, net)
+        yield chunk, run_model(net, batch, to_tensors(batch, device, sig_idx), mask_provider)

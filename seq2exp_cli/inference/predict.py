@@ -1,21 +1,14 @@
 """Predict expression for every gene of a window source (a store or raw files).
 
-``load_predictor`` finds a model (a run folder, a checkpoint folder, or the weights
-bundled with seq2exp) and ``predict`` runs it in eval mode (the Beta mean as mask: no
-randomness) in batches, returning one row per gene.
+:func:`predict_expression` runs a trained model (:func:`seq2exp_cli.models.checkpoint.load_model`)
+in eval mode (the Beta mean as mask: no randomness) in batches and returns one row per gene.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import torch
 
-from .._device import resolve_device
-from ..errors import Seq2ExpError
 from ..progress import progress_bar
 from ..store.windows import WindowSource
 from .forward import forward_batches
@@ -23,67 +16,42 @@ from .forward import forward_batches
 #: Columns of ``seq2exp predict`` output, in order (``target`` added when known).
 PREDICT_COLUMNS = ["gene_id", "name", "chrom", "tss", "strand", "prediction"]
 
-
-def bundled_weights() -> Path:
-    """The model bundled with seq2exp: ``weights/`` in the package (wheel) or repository."""
-    pkg = Path(__file__).resolve().parents[1]
-    for cand in (pkg / "weights", pkg.parent / "weights"):
-        if (cand / "config.json").exists():
-            return cand
-    raise Seq2ExpError(
-        "no bundled model found (weights/ is missing from this installation); "
-        "pass --model RUN_OR_CHECKPOINT"
-    )
+__all__ = ["PREDICT_COLUMNS", "predict_expression"]
 
 
-def resolve_model_dir(given: str | os.PathLike | None) -> Path:
-    """A checkpoint folder (config.json + model.safetensors) from a run or checkpoint path."""
-    if given is None:
-        from ..cli.resolve import find_input
-
-        given = find_input("model", None)
-    path = Path(given) if given is not None else bundled_weights()
-    if not path.exists():
-        raise Seq2ExpError(f"{path}: model not found; pass a run folder or checkpoint folder")
-    for cand in (path, path / "best", path / "last"):
-        if (cand / "config.json").exists() and (cand / "model.safetensors").exists():
-            return cand
-    raise Seq2ExpError(
-        f"{path}: not a seq2exp model (expected config.json + model.safetensors, or a run "
-        "folder with best/); train one with `seq2exp train`"
-    )
-
-
-def load_predictor(model: str | os.PathLike | None = None, device: str | None = "auto"):
-    """Load ``(model, cfg, meta, device)``; the weights' sha256 is verified on load."""
-    from ..models.checkpoint import load_model
-
-    dev = resolve_device(device)
-    net, cfg, meta = load_model(resolve_model_dir(model), device=dev)
-    net.eval()
-    return net, cfg, meta, dev
-
-
-def predict(
+def predict_expression(
     source: WindowSource,
-    net,
-    cfg,
-    device: torch.device,
+    model,
     indices: np.ndarray | None = None,
     batch_size: int = 8,
-    show_progress: bool = True,
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """Predicted ``log10(1 + expression)`` per gene.
+    """Predict ``log10(1 + expression)`` per gene.
+
+    Parameters
+    ----------
+    source : WindowSource
+        A :class:`~seq2exp_cli.store.Store` or :class:`~seq2exp_cli.store.live.FileWindows`.
+    model : TrainedModel
+        From :func:`seq2exp_cli.models.checkpoint.load_model`.
+    indices : array_like of int, optional
+        Gene rows to predict (default: every gene).
+    batch_size : int
+        Genes per forward pass.
+    progress : bool
+        Show a progress bar on stderr (when it is a terminal).
 
     Returns
     -------
-    DataFrame with :data:`PREDICT_COLUMNS`, plus ``target`` when any gene has one.
+    pd.DataFrame
+        :data:`PREDICT_COLUMNS`, plus ``target`` when any gene has one.
     """
+    net = model.net
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     preds = []
-    with progress_bar(show_progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("predicting", total=len(idx))
-        for chunk, out in forward_batches(source, net, cfg, device, idx, batch_size):
+        for chunk, out in forward_batches(source, net, model.device, idx, batch_size):
             preds.append(out.pred.float().cpu().numpy())
             bar.advance(task, len(chunk))
     g = source.genes.iloc[idx]
@@ -92,17 +60,3 @@ def predict(
     if "has_target" in g and g["has_target"].any():
         df["target"] = g["target"].to_numpy()
     return df.reset_index(drop=True)
-
-
-def write_tsv(df: pd.DataFrame, output: str | os.PathLike | None, float_format: str = "%.6g") -> None:
-    """Write a table to ``output`` atomically, or to stdout when ``output`` is None/'-'."""
-    import sys
-
-    from ..io.atomic import atomic_path
-
-    if output is None or str(output) == "-":
-        df.to_csv(sys.stdout, sep="\t", index=False, float_format=float_format, na_rep="NA")
-        sys.stdout.flush()
-        return
-    with atomic_path(output) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, float_format=float_format, na_rep="NA")

@@ -5,7 +5,8 @@ is enough to rebuild the network) and :class:`TrainConfig` (optimiser and schedu
 validate themselves on construction (``ValueError`` naming the field) and round-trip through
 JSON-safe dictionaries (:meth:`ModelConfig.to_dict` / :meth:`ModelConfig.from_dict`).
 
-Named presets (:data:`PRESETS`, :func:`preset`):
+Named presets (:data:`~seq2exp_cli.models.presets.PRESETS`,
+:func:`~seq2exp_cli.models.presets.preset`):
 
 ``paper``
     The authors' Seq2Exp-soft run exactly as their reference code trains it (method.md):
@@ -379,7 +380,4 @@ def replace(cfg: Any, **changes: Any) -> Any:
     return dataclasses.replace(cfg, **changes)
 
 
-# the named presets live in .presets; re-exported here, where callers have always found them
-from .presets import PRESETS, preset  # noqa: E402
-
-__all__ = ["PRESETS", "ModelConfig", "TrainConfig", "preset", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "replace"]

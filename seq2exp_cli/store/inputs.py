@@ -7,10 +7,9 @@ Shared by :func:`~seq2exp_cli.store.preprocess` (which writes a store) and
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,10 +19,107 @@ from . import layout
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class InputFiles:
+    """The raw inputs of a dataset and how to read them.
+
+    Shared by :func:`~seq2exp_cli.store.preprocess` (which writes a store) and
+    :class:`~seq2exp_cli.store.live.FileWindows` (which reads windows straight from the
+    files); both also take these fields as keyword arguments.
+
+    Attributes
+    ----------
+    fasta : Path
+        Genome FASTA; defines the canonical chromosome names.
+    genes : Path
+        Gene table: TSV, BED6 or GTF/GFF3 (see :func:`seq2exp_cli.io.genes.read_genes`).
+    tracks : dict of str to Path
+        Track name -> bigWig path, e.g. ``{"h3k27ac": "k27.bw", "dnase": "dnase.bw"}``
+        (:func:`track_paths` builds it from ``dnase``/``h3k27ac``); the Hi-C contact is
+        appended as the last signal.
+    hic : Path, optional
+        ``.hic``, ``.cool`` or ``.mcool``; None uses the ABC power-law fallback.
+    targets : Path, optional
+        TSV with ``gene_id, value`` (raw CAGE/RNA) and optional feature columns.
+    blacklist : Path, optional
+        BED of regions to mask (forced to 0 by the model).
+    resolution : int
+        Hi-C bin size (bp).
+    normalization : str
+        Hi-C normalisation: NONE, VC, KR or SCALE.
+    hic_gamma : float
+        Exponent of the power-law pseudocount (:func:`seq2exp_cli.contacts.contact_profile`).
+    val_chroms, test_chroms : tuple of str
+        Chromosomes of the validation and test splits; the rest is training.
+    """
+
+    fasta: Path
+    genes: Path
+    tracks: Mapping[str, Path]
+    hic: Path | None = None
+    targets: Path | None = None
+    blacklist: Path | None = None
+    resolution: int = 5000
+    normalization: str = "VC"
+    hic_gamma: float = 0.87
+    val_chroms: tuple[str, ...] = layout.DEFAULT_VAL_CHROMS
+    test_chroms: tuple[str, ...] = layout.DEFAULT_TEST_CHROMS
+
+    def __post_init__(self) -> None:
+        opt = {"hic": self.hic, "targets": self.targets, "blacklist": self.blacklist}
+        set_ = object.__setattr__  # frozen: normalise the types once, here
+        set_(self, "fasta", Path(self.fasta))
+        set_(self, "genes", Path(self.genes))
+        set_(self, "tracks", {str(k): Path(v) for k, v in dict(self.tracks or {}).items()})
+        for name, value in opt.items():
+            set_(self, name, Path(value) if value is not None else None)
+        set_(self, "normalization", str(self.normalization).upper())
+        set_(self, "val_chroms", tuple(self.val_chroms))
+        set_(self, "test_chroms", tuple(self.test_chroms))
+
+    @classmethod
+    def of(cls, inputs: InputFiles | None = None, **fields: Any) -> InputFiles:
+        """Return ``inputs``, or the inputs named by keyword ``fields``, but not both."""
+        if inputs is None:
+            return cls(**fields)
+        if fields:
+            raise TypeError(f"give InputFiles or its fields, not both ({', '.join(fields)})")
+        return inputs
+
+
+def track_paths(dnase=None, h3k27ac=None, tracks: Mapping[str, Any] | None = None
+                ) -> dict[str, Path]:
+    """Merge the DNase and H3K27ac bigWigs with other named tracks, in the reference's order.
+
+    The order is H3K27ac, DNase (as the reference's signals), then ``tracks`` in their
+    order.
+
+    Raises
+    ------
+    Seq2ExpError
+        A track named twice.
+    """
+    out: dict[str, Path] = {}
+    if h3k27ac is not None:
+        out["h3k27ac"] = Path(h3k27ac)
+    if dnase is not None:
+        out["dnase"] = Path(dnase)
+    for name, path in (tracks or {}).items():
+        name = str(name).strip().lower()
+        if name in out:
+            raise Seq2ExpError(f"track '{name}' given twice")
+        out[name] = Path(path)
+    return out
+
+
 @dataclass
 class Inputs:
-    """Opened inputs.  ``genes`` has gene_id, name, chrom, tss, strand, target_raw, target,
-    split, has_target and one column per feature."""
+    """Opened inputs.
+
+    ``genes`` has gene_id, name, chrom, tss, strand, target_raw, target, split, has_target
+    and one column per feature.
+    """
 
     genome: Any
     genes: pd.DataFrame
@@ -34,6 +130,7 @@ class Inputs:
     paths: dict[str, Path] = field(default_factory=dict)
 
     def close(self) -> None:
+        """Close the bigWig files."""
         for t in self.tracks.values():
             t.close()
 
@@ -43,20 +140,12 @@ def _check_exists(path, flag: str) -> None:
         raise InputError(f"{path}: file not found (given as {flag}); check the path")
 
 
-def open_inputs(
-    fasta: str | Path,
-    genes: str | Path,
-    tracks: Mapping[str, str | Path],
-    hic: str | Path | None = None,
-    targets: str | Path | None = None,
-    blacklist: str | Path | None = None,
-    resolution: int = 5000,
-    normalization: str = "VC",
-    val_chroms: Sequence[str] = layout.DEFAULT_VAL_CHROMS,
-    test_chroms: Sequence[str] = layout.DEFAULT_TEST_CHROMS,
-    quiet: bool = False,
-) -> Inputs:
-    """Validate and open every input; raise :class:`InputError` naming the bad file."""
+def open_inputs(files: InputFiles, quiet: bool = False) -> Inputs:
+    """Validate and open every input; raise :class:`InputError` naming the bad file.
+
+    With ``quiet`` the notices (genes without a target, the power-law fallback) are not
+    logged.
+    """
     from ..io.bed import read_blacklist
     from ..io.bigwig import BigWigTrack
     from ..io.fasta import Genome
@@ -64,6 +153,8 @@ def open_inputs(
     from ..io.hic import open_contacts
     from ..io.targets import read_targets, transform_target
 
+    fasta, genes, tracks, hic = files.fasta, files.genes, files.tracks, files.hic
+    targets, blacklist = files.targets, files.blacklist
     if not tracks:
         raise Seq2ExpError("no signal tracks given; pass at least --dnase or --track NAME=FILE")
     for name in tracks:
@@ -80,7 +171,7 @@ def open_inputs(
     genome = Genome(fasta)
     chroms = genome.chroms
     gdf = read_genes(genes, chroms).reset_index(drop=True)
-    log.info("read %d genes from %s", len(gdf), genes)
+    log.debug("read %d genes from %s", len(gdf), genes)
     gdf["target_raw"] = np.nan
     feature_cols: list[str] = []
     if targets is not None:
@@ -92,25 +183,21 @@ def open_inputs(
             gdf[c] = gdf["gene_id"].map(tdf[c]).astype(float)
         n_missing = int(gdf["target_raw"].isna().sum())
         if n_missing and not quiet:
-            print(
-                f"seq2exp: {n_missing} of {len(gdf)} genes have no target in {targets}; "
-                "they are kept for prediction and left out of training and evaluation",
-                file=sys.stderr,
-            )
+            log.warning("%d of %d genes have no target in %s; they are kept for prediction "
+                        "and left out of training and evaluation", n_missing, len(gdf), targets)
     gdf["target"] = transform_target(gdf["target_raw"].to_numpy(dtype=float))
     gdf["has_target"] = gdf["target_raw"].notna()
-    gdf["split"] = layout.assign_split(gdf["chrom"].tolist(), val_chroms, test_chroms, chroms.get)
+    gdf["split"] = layout.assign_split(gdf["chrom"].tolist(), files.val_chroms, files.test_chroms,
+                                       chroms.get)
 
     opened = {name: BigWigTrack(p, chroms, name=name) for name, p in tracks.items()}
     source = None
     if hic is not None:
-        source = open_contacts(hic, resolution=resolution, normalization=normalization, chroms=chroms)
+        source = open_contacts(hic, resolution=files.resolution,
+                               normalization=files.normalization, chroms=chroms)
     elif not quiet:
-        print(
-            "seq2exp: no Hi-C given; using the ABC power-law contact fallback "
-            "exp(5.96 - 1.024 ln(d+1))",
-            file=sys.stderr,
-        )
+        log.warning("no Hi-C given; using the ABC power-law contact fallback "
+                    "exp(5.96 - 1.024 ln(d+1))")
     bl = read_blacklist(blacklist, chroms) if blacklist is not None else None
     paths = {"fasta": Path(fasta), "genes": Path(genes)}
     paths.update({f"track:{k}": Path(v) for k, v in tracks.items()})

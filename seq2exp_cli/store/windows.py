@@ -163,6 +163,19 @@ class WindowSource(abc.ABC):
         what = "is ambiguous" if len(hits) else "matches no gene"
         raise Seq2ExpError(f"gene '{gene_id}' {what} (by id or name); give its gene_id")
 
+    def select(self, split: str | None = None, genes: Sequence[str] | None = None
+               ) -> np.ndarray | None:
+        """Rows of the genes a command runs on: ``genes`` (ids or names) when given, else split.
+
+        Returns None (every gene) when neither is given; with ``split`` its genes whether
+        or not they have a target.
+        """
+        if genes:
+            return np.array([self.gene_index(g) for g in genes], dtype=np.int64)
+        if split:
+            return self.indices(split, with_target=False)
+        return None
+
     def indices(self, split: str | None = None, with_target: bool = True) -> np.ndarray:
         """Row indices of genes in ``split`` (None = all).
 

@@ -50,10 +50,10 @@ class GeneratorTopK:
     """
 
     def __init__(self, model_dir: str | os.PathLike, top: float, store_signals: list[str], device):
-        from ..inference.predict import load_predictor
         from ..inference.forward import signal_indices
+        from ..models.checkpoint import load_model
 
-        self.net, self.cfg, _, _ = load_predictor(model_dir, device)
+        self.net, self.cfg, _ = load_model(model_dir, device=device)
         if self.cfg.mask_source != "learned":
             raise Seq2ExpError(f"--mask-from {model_dir}: that model has no learned mask")
         self.top = float(top)

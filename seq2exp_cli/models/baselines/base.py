@@ -136,6 +136,9 @@ class BaselineModel(nn.Module):
     scores_elements: ClassVar[bool] = False
     #: True for models fitted in closed form (``fit``) rather than by gradient steps
     closed_form: ClassVar[bool] = False
+    #: no baseline has a mask of its own or takes one from outside (Seq2Exp's properties)
+    has_learned_mask: ClassVar[bool] = False
+    takes_mask: ClassVar[bool] = False
 
     def __init__(self, cfg: BaselineConfig) -> None:
         super().__init__()
