@@ -23,13 +23,8 @@ NB = L // HIC + 1
 SMALL = dict(window_bp=L, hic_bin_bp=HIC, channels=16, n_res_blocks=4, head_hidden=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine two threads run several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: one torch thread (conftest): on a shared 2-core machine two threads run several times slower
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _inputs(B: int, names: tuple[str, ...], seed: int = 0, n_feat: int = 0):

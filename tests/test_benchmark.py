@@ -10,9 +10,7 @@ import statistics
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from seq2exp_cli.cli import app
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.evaluation import benchmark as bm
 
@@ -46,14 +44,14 @@ def _lib_kwargs(d, out, **kw):
 
 
 @pytest.fixture(scope="module")
-def bench(sim_store):
+def bench(sim_store, cli):
     d = sim_store
     out = d / "out"
-    r = CliRunner().invoke(app, [
+    r = cli(
         "benchmark", str(d / "store"), "-o", str(out), "--models", ",".join(MODELS),
         "--seeds", ",".join(map(str, SEEDS)), "--steps", str(STEPS), "--device", "cpu",
         *SETS, "--truth", str(d / "sim" / "truth_elements.bed"),
-        "--dnase", str(d / "sim" / "dnase.bw")])
+        "--dnase", str(d / "sim" / "dnase.bw"))
     assert r.exit_code == 0, (r.output, r.exception)
     return d, out, r
 
@@ -190,12 +188,12 @@ def test_summarise_hand_computed():
     assert "| a | 3 | 4 | 2.3333 ± 1.5275 |" in md and "| b | 1 | 4 | 0.5000 |" in md
 
 
-def test_bad_arguments_are_one_line_errors(sim_store, tmp_path):
-    r = CliRunner().invoke(app, ["benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
-                                 "--models", "seq2exp-soft,enformer"])
+def test_bad_arguments_are_one_line_errors(sim_store, tmp_path, cli):
+    r = cli("benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
+                                 "--models", "seq2exp-soft,enformer")
     assert isinstance(r.exception, Seq2ExpError) and "unknown model 'enformer'" in str(r.exception)
     with pytest.raises(Seq2ExpError, match="both --truth and --dnase"):
         bm.run_benchmark(**_lib_kwargs(sim_store, tmp_path / "o", dnase=None))
-    r = CliRunner().invoke(app, ["benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
-                                 "--seeds", "1,x"])
+    r = cli("benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
+                                 "--seeds", "1,x")
     assert "expected comma-separated integers" in str(r.exception)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,13 +30,6 @@ def _expected() -> pd.DataFrame:
     return pd.read_csv(EXPECTED, sep="\t")
 
 
-def _seq2exp(*args, cwd=EXAMPLE):
-    r = subprocess.run([sys.executable, "-m", "seq2exp_cli", *args], cwd=cwd, capture_output=True,
-                       text=True, env={**os.environ, "SEQ2EXP_PROGRESS": "0"})
-    assert r.returncode == 0, r.stderr
-    return r
-
-
 def test_manifest_matches_the_weights():
     manifest = json.loads((WEIGHTS / "manifest.json").read_text())
     assert manifest["weights_sha256"] == sha256_file(WEIGHTS / "model.safetensors")
@@ -46,8 +37,9 @@ def test_manifest_matches_the_weights():
     assert cfg.to_dict() == manifest["model_config"]
 
 
-def test_card_predict_command_on_the_example():
-    r = _seq2exp("predict", "--genes", "genes.tsv", "--dnase", "dnase.bw")
+def test_card_predict_command_on_the_example(seq2exp):
+    r = seq2exp("predict", "--genes", "genes.tsv", "--dnase", "dnase.bw", cwd=EXAMPLE)
+    assert r.returncode == 0, r.stderr
     df = pd.read_csv(io.StringIO(r.stdout), sep="\t")
     genes = pd.read_csv(EXAMPLE / "genes.tsv", sep="\t")
     assert list(df["gene_id"]) == list(genes["gene_id"])
@@ -72,13 +64,14 @@ def test_api_predictions_equal_the_stored_ones():
     np.testing.assert_allclose(got["prediction"], want["prediction"], rtol=0, atol=1e-5)
 
 
-def test_bare_call_elements_on_the_example():
-    r = _seq2exp("call-elements")
+def test_bare_call_elements_on_the_example(seq2exp):
+    r = seq2exp("call-elements", cwd=EXAMPLE)
+    assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if not l.startswith("#")]
     assert lines and all(len(l.split("\t")) == 10 for l in lines)
 
 
-def test_tampered_weights_are_refused(tmp_path):
+def test_tampered_weights_are_refused(tmp_path, seq2exp):
     bad = tmp_path / "w"
     shutil.copytree(WEIGHTS, bad)
     blob = bytearray((bad / "model.safetensors").read_bytes())
@@ -86,6 +79,5 @@ def test_tampered_weights_are_refused(tmp_path):
     (bad / "model.safetensors").write_bytes(bytes(blob))
     with pytest.raises(Seq2ExpError, match="sha256"):
         load_model(bad, device="cpu")
-    r = subprocess.run([sys.executable, "-m", "seq2exp_cli", "predict", "--model", str(bad)],
-                       cwd=EXAMPLE, capture_output=True, text=True)
+    r = seq2exp("predict", "--model", bad, cwd=EXAMPLE)
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr

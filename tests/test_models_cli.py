@@ -11,9 +11,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from seq2exp_cli.cli import app
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.models import registry
 from seq2exp_cli.models.build import build_configs, model_fields
@@ -50,33 +48,20 @@ def sim(tmp_path_factory):
     return d
 
 
-def _run(args):
-    r = CliRunner().invoke(app, [str(a) for a in args])
-    return r
-
-
-def _run_cli(args):
-    """Through the console entry point (one-line error, exit 2), in a subprocess."""
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "seq2exp_cli", *map(str, args)],
-                          capture_output=True, text=True)
-
-
 @pytest.fixture(scope="module")
-def trained(sim):
+def trained(sim, cli):
     runs = {}
     for name in BASELINES:
         run = sim / "runs" / name
-        r = _run(["train", sim / "store", "-o", run, "--model", name, "--steps", 4,
-                  "--device", "cpu", *_sets(name)])
+        r = cli("train", sim / "store", "-o", run, "--model", name, "--steps", 4,
+                  "--device", "cpu", *_sets(name))
         assert r.exit_code == 0, (name, r.output, r.exception)
         runs[name] = run
     return runs
 
 
 @pytest.mark.parametrize("name", BASELINES)
-def test_train_predict_evaluate(sim, trained, name, tmp_path):
+def test_train_predict_evaluate(sim, trained, name, tmp_path, cli):
     import json
 
     run = trained[name]
@@ -84,8 +69,8 @@ def test_train_predict_evaluate(sim, trained, name, tmp_path):
     assert doc["model_type"] == name
     assert (run / "test_metrics.tsv").is_file()
     pred = tmp_path / "pred.tsv"
-    r = _run(["predict", "--store", sim / "store", "--model", run, "--split", "test",
-              "--device", "cpu", "-o", pred])
+    r = cli("predict", "--store", sim / "store", "--model", run, "--split", "test",
+              "--device", "cpu", "-o", pred)
     assert r.exit_code == 0, (r.output, r.exception)
     df = pd.read_csv(pred, sep="\t")
     assert len(df) > 0 and np.isfinite(df["prediction"]).all()
@@ -99,17 +84,17 @@ def test_train_predict_evaluate(sim, trained, name, tmp_path):
     keep = df["gene_id"].isin(st.genes.iloc[st.indices("test")]["gene_id"])
     m = regression_metrics(df.loc[keep, "prediction"].to_numpy(), df.loc[keep, "target"].to_numpy())
     assert m["mse"] == pytest.approx(float(tm["mse"]), rel=1e-4)
-    r = _run(["evaluate", pred, "--store", sim / "store"])
+    r = cli("evaluate", pred, "--store", sim / "store")
     assert r.exit_code == 0, (r.output, r.exception)
     assert "pearson" in r.output.lower()
 
 
 @pytest.mark.parametrize("name", ["epinformer", "abc"])
-def test_call_elements_of_element_scoring_models(sim, trained, name, tmp_path):
+def test_call_elements_of_element_scoring_models(sim, trained, name, tmp_path, cli):
     bed = tmp_path / "el.bed"
-    r = _run(["call-elements", "--store", sim / "store", "--model", trained[name],
+    r = cli("call-elements", "--store", sim / "store", "--model", trained[name],
               "--split", "test", "--device", "cpu", "--cutoff", "0", "--min-length", 1,
-              "-o", bed])
+              "-o", bed)
     assert r.exit_code == 0, (r.output, r.exception)
     df = pd.read_csv(bed, sep="\t")
     assert len(df) > 0
@@ -140,13 +125,13 @@ def test_element_score_track_hand_case():
     np.testing.assert_array_equal(got, want)
 
 
-def test_abc_elements_carry_their_scores(sim, trained, tmp_path):
+def test_abc_elements_carry_their_scores(sim, trained, tmp_path, cli):
     """call-elements with an ABC model writes each candidate with its A*C / sum(A*C) score:
     the scores of one gene never sum above 1."""
     bed = tmp_path / "abc.bed"
-    r = _run(["call-elements", "--store", sim / "store", "--model", trained["abc"],
+    r = cli("call-elements", "--store", sim / "store", "--model", trained["abc"],
               "--device", "cpu", "--cutoff", "1e-9", "--min-length", 1, "--merge-gap", 0,
-              "-o", bed])
+              "-o", bed)
     assert r.exit_code == 0, (r.output, r.exception)
     df = pd.read_csv(bed, sep="\t")
     assert len(df) > 0
@@ -155,9 +140,9 @@ def test_abc_elements_carry_their_scores(sim, trained, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["epiexpr-1d", "simplechrome"])
-def test_call_elements_refuses_models_without_elements(sim, trained, name):
-    r = _run_cli(["call-elements", "--store", sim / "store", "--model", trained[name],
-                  "--device", "cpu"])
+def test_call_elements_refuses_models_without_elements(sim, trained, name, seq2exp):
+    r = seq2exp("call-elements", "--store", sim / "store", "--model", trained[name],
+                  "--device", "cpu")
     assert r.returncode == 2, r.stderr
     assert "scores no elements" in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == ""
@@ -183,17 +168,17 @@ def test_build_configs_per_model():
         build_configs("enformer", "cpu")
 
 
-def test_unknown_model_is_one_line_error(sim, tmp_path):
-    r = _run_cli(["train", sim / "store", "-o", tmp_path / "r", "--model", "enformer"])
+def test_unknown_model_is_one_line_error(sim, tmp_path, seq2exp):
+    r = seq2exp("train", sim / "store", "-o", tmp_path / "r", "--model", "enformer")
     assert r.returncode == 2 and "--model enformer" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_benchmark_over_baselines(sim, tmp_path):
+def test_benchmark_over_baselines(sim, tmp_path, cli):
     out = tmp_path / "bench"
-    r = _run(["benchmark", sim / "store", "-o", out, "--models", "abc,epiexpr-1d",
+    r = cli("benchmark", sim / "store", "-o", out, "--models", "abc,epiexpr-1d",
               "--seeds", "1,2", "--steps", 2, "--device", "cpu", "--no-plots",
-              *_sets("abc", "epiexpr-1d")])
+              *_sets("abc", "epiexpr-1d"))
     assert r.exit_code == 0, (r.output, r.exception)
     t1 = pd.read_csv(out / "table1.tsv", sep="\t")
     assert set(t1["model"]) == {"abc", "epiexpr-1d"}

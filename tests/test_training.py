@@ -12,7 +12,6 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seq2exp_cli.models.presets import preset
 from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.batches import batch_indices
 from seq2exp_cli.training.loop import train
@@ -20,10 +19,10 @@ from seq2exp_cli.training.metrics import regression_metrics, spearman
 from seq2exp_cli.training.schedule import lr_at
 
 from _fixtures import RES, W, make_tiny_inputs
+from conftest import TINY_RUN, tiny_run
 
-TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
-            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
-            steps=8, warmup=2, batch_size=2, eval_every=3, checkpoint_every=2, seed=5)
+#: the scaffold's tiny 20 kb model (conftest.TINY_RUN) with this file's schedule
+TINY = dict(steps=8, warmup=2, eval_every=3, checkpoint_every=2, seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def test_metrics_hand_computed():
 
 
 def test_train_writes_run_and_selects_best(store_path, tmp_path):
-    m, t = preset("cpu", **TINY)
+    m, t = tiny_run(**TINY)
     run = train(store_path, tmp_path / "run", m, t, device="cpu", log_every=1, show_progress=False)
     tr = (run / "train_metrics.tsv").read_text().splitlines()
     assert tr[0].split("\t")[:3] == ["step", "loss", "lr"] and len(tr) == 1 + 8
@@ -87,14 +86,14 @@ def test_train_writes_run_and_selects_best(store_path, tmp_path):
 
 
 def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
-    m, t = preset("cpu", **TINY)
+    m, t = tiny_run(**TINY)
     full = train(store_path, tmp_path / "full", m, t, device="cpu", show_progress=False)
     killed = tmp_path / "killed"
     script = textwrap.dedent(f"""
         import os, signal
         from seq2exp_cli.models.presets import preset
         from seq2exp_cli.training.loop import train
-        m, t = preset("cpu", **{TINY!r})
+        m, t = preset("cpu", **{dict(TINY_RUN, **TINY)!r})
         def on_step(s):
             if s == 5:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -145,10 +144,10 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     from seq2exp_cli.training.fixed_mask import GeneratorTopK, PeakTopK
     import pandas as pd
 
-    m, t = preset("cpu", **{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
+    m, t = tiny_run(**{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
     gen_run = train(store_path, tmp_path / "gen", m, t, device="cpu", show_progress=False)
     st = Store(store_path)
-    fixed, _ = preset("cpu", **{**TINY, "steps": 3, "mask_source": "fixed"})
+    fixed, _ = tiny_run(**{**TINY, "steps": 3, "mask_source": "fixed"})
     seen = []
 
     class Spy(GeneratorTopK):
