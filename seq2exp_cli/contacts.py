@@ -148,7 +148,7 @@ def expand_profile(profile: np.ndarray, tss: int, window: int = 200_000,
 
 def contact_track(profile: np.ndarray, tss: int, window_bp: int, resolution: int,
                   lo: int | None = None, hi: int | None = None) -> np.ndarray:
-    """The model's per-bp contact channel: ``log10(1 + contact)`` of the bin holding each base.
+    """Return the model's per-bp contact channel: ``log10(1 + contact)`` of the bin holding each base.
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ from .io.atomic import atomic_path
 
 
 def _figure(**kw):
-    """A new figure that belongs to no pyplot state and no interactive backend."""
+    """Return a new figure that belongs to no pyplot state and no interactive backend."""
     from matplotlib.figure import Figure
 
     return Figure(**kw)

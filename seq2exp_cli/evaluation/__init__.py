@@ -1,5 +1,7 @@
-"""Evaluation: expression metrics per split and the comparison of learned elements with
-peak calls (MACS3), planted truth and CRISPRi enhancer–gene links.
+"""Evaluation.
+
+Expression metrics per split and the comparison of learned elements with peak calls (MACS3),
+planted truth and CRISPRi enhancer–gene links.
 
 - :mod:`.intervals`: interval algebra, bp / interval overlap metrics, AUPRC.
 - :mod:`.peaks`: MACS3 ``bdgpeakcall`` on a DNase bigWig (the interval readers are in

@@ -95,12 +95,12 @@ def model_configs(store, model: str, preset: str, seed: int, steps: int | None =
 
 
 def run_finished(run: Path) -> bool:
-    """True when ``run`` holds a selected model and its test metrics."""
+    """Tell whether ``run`` holds a selected model and its test metrics."""
     return (run / "best").is_dir() and (run / "test_metrics.tsv").is_file()
 
 
 def _same_config(run: Path, model_cfg, train_cfg) -> str | None:
-    """The first field where ``run/run.json`` differs from the requested config, or None."""
+    """Return the first field where ``run/run.json`` differs from the requested config, or None."""
     try:
         saved = json.loads((run / "run.json").read_text())
     except (OSError, ValueError):
@@ -135,14 +135,17 @@ def train_run(store_path, run: Path, model_cfg, train_cfg, device, resume: bool,
 
 
 def read_test_metrics(run: Path) -> dict:
-    """The (single) row of ``run/test_metrics.tsv`` as a dict."""
+    """Return the (single) row of ``run/test_metrics.tsv`` as a dict."""
     t = pd.read_csv(run / "test_metrics.tsv", sep="\t")
     return t.iloc[-1].to_dict()
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Table 1: per model, mean and sample sd (ddof 1; NaN for one seed) of the test
-    metrics over seeds.  ``runs`` has columns model, seed, n, mse, mae, pearson."""
+    """Table 1: per model, mean and sample sd (ddof 1.
+
+    NaN for one seed) of the test metrics over seeds.  ``runs`` has columns model, seed, n,
+    mse, mae, pearson.
+    """
     rows = []
     for model, sub in runs.groupby("model", sort=False):
         row = {"model": model, "n_seeds": len(sub), "n_genes": int(sub["n"].iloc[0])}
@@ -187,8 +190,10 @@ def _report_values(rep) -> dict:
 
 def table2_row(store, model: str, run: Path, outdir: Path, truth, dnase, h3k27ac, device,
                show_progress: bool) -> dict:
-    """Elements of ``run``'s learned mask against MACS3 and the truth on the test genes:
-    mask bigWig + elements, compare-peaks with MACS3 (peaks kept in ``OUTDIR``)."""
+    """Elements of ``run``'s learned mask against MACS3 and the truth on the test genes.
+
+    Mask bigWig + elements, compare-peaks with MACS3 (peaks kept in ``OUTDIR``).
+    """
     from ..inference.elements import gene_elements, write_elements
     from ..io.atomic import atomic_path
     from ..models.checkpoint import load_model

@@ -9,7 +9,9 @@ Universe
     always kept by the model (the central 2 kb are forced into the mask), so counting them
     would inflate every method alike.  All bp metrics are computed inside the universe;
     interval metrics use the intervals overlapping it by >= 1 bp.
+
 Methods
+-------
     ``seq2exp`` (learned elements, scored per bp by ``mean_mask``, or a mask bigWig),
     the peaks (``MACS3`` when called here, else ``peaks``; scored by narrowPeak
     ``signalValue``), ``DNase`` (the raw DNase value per bp as a score) and ``random``
@@ -61,8 +63,7 @@ def _elements_from_mask(track, universe: ivs.IntervalSet, cutoff: float):
 
 def _per_gene(report: Report, windows: pd.DataFrame, universe, elements: pd.DataFrame | None,
               el_set, peak_set, label: str) -> dict[str, float]:
-    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak
-    coverage and bp Jaccard inside the gene's window part of the universe."""
+    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak coverage and bp Jaccard inside the gene's window part of the universe."""
     own = None
     if elements is not None and "gene_id" in elements and len(elements):
         ex = elements.assign(gene_id=elements["gene_id"].astype(str).str.split(",")) \
@@ -286,8 +287,10 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
 
 
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
-    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's
-    chromosome split is used (val chr3, chr21; test chr22, chrX)."""
+    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's chromosome split is used (val chr3, chr21.
+
+    Test chr22, chrX).
+    """
     if split == "all":
         return genes
     if "split" not in genes:
@@ -311,8 +314,7 @@ def compare_peaks_files(
     call_peaks: bool = False, dnase=None, h3k27ac=None, crispri=None, out_prefix=None,
     plot_dir=None, **options,
 ) -> Report:
-    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and
-    ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
+    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
     from ..io.bigwig import BigWigTrack
     from ..io.chroms import ChromNames
     from ..io.genes import read_genes

@@ -70,8 +70,10 @@ def track_means(track, pairs: pd.DataFrame) -> np.ndarray:
 
 
 def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | None:
-    """ABC score per pair (see the module docstring); ``None`` when neither the table's
-    ``activity`` column nor a DNase track is available."""
+    """ABC score per pair (see the module docstring).
+
+    ``None`` when neither the table's ``activity`` column nor a DNase track is available.
+    """
     if "activity" in pairs:
         act = pairs["activity"].to_numpy(np.float64)
     elif dnase is not None:

@@ -37,8 +37,10 @@ CHUNK_BP = 1 << 23
 
 
 def find_macs3() -> str:
-    """Path of the ``macs3`` executable: next to the running Python (a virtual
-    environment) first, then ``PATH``."""
+    """Path of the ``macs3`` executable.
+
+    Next to the running Python (a virtual environment) first, then ``PATH``.
+    """
     here = Path(sys.executable).parent / "macs3"
     if here.is_file() and os.access(here, os.X_OK):
         return str(here)
@@ -51,7 +53,7 @@ def find_macs3() -> str:
 
 
 def signal_runs(track, regions: IntervalSet, chunk: int = CHUNK_BP) -> ScoredIntervals:
-    """Runs of equal, non-zero bigWig values inside ``regions``, read in chunks.
+    """Return the runs of equal, non-zero bigWig values inside ``regions``, read in chunks.
 
     Parameters
     ----------
@@ -87,7 +89,7 @@ def signal_runs(track, regions: IntervalSet, chunk: int = CHUNK_BP) -> ScoredInt
 
 
 def weighted_quantile(values, weights, q: float) -> float:
-    """The ``q`` quantile of ``values`` repeated ``weights`` times (lower value)."""
+    """Return the ``q`` quantile of ``values`` repeated ``weights`` times (lower value)."""
     v = np.asarray(values, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     if v.size == 0 or w.sum() <= 0:
@@ -99,8 +101,7 @@ def weighted_quantile(values, weights, q: float) -> float:
 
 
 def universe_quantile(runs: ScoredIntervals, universe_bp: int, q: float) -> float:
-    """Quantile ``q`` of per-bp values over a universe of ``universe_bp`` bp, given its
-    non-zero runs (the remaining bp are 0)."""
+    """Quantile ``q`` of per-bp values over a universe of ``universe_bp`` bp, given its non-zero runs (the remaining bp are 0)."""
     vals = [np.zeros(1)]
     wts = [np.zeros(1)]
     for s, e, v in runs.values():
@@ -112,8 +113,10 @@ def universe_quantile(runs: ScoredIntervals, universe_bp: int, q: float) -> floa
 
 
 def default_cutoff(runs: ScoredIntervals, universe_bp: int, q: float) -> tuple[float, str]:
-    """MACS3 cutoff: the ``q`` quantile of per-bp signal over the universe; for a sparse
-    track (0 on more than a fraction ``q`` of the bp) the median of its non-zero bp.
+    """MACS3 cutoff: the ``q`` quantile of per-bp signal over the universe.
+
+    For a sparse track (0 on more than a fraction ``q`` of the bp) the median of its
+    non-zero bp.
 
     Returns
     -------
@@ -145,7 +148,7 @@ def write_track_bedgraph(track, chroms: Mapping[str, int], path: str | os.PathLi
 
 def macs3_command(bedgraph: str, cutoff: float, min_length: int, max_gap: int,
                   outdir: str, name: str, exe: str | None = None) -> list[str]:
-    """The ``macs3 bdgpeakcall`` command line (a list of arguments)."""
+    """Return the ``macs3 bdgpeakcall`` command line (a list of arguments)."""
     return [exe or find_macs3(), "bdgpeakcall", "-i", str(bedgraph), "-c", f"{cutoff:.6g}",
             "-l", str(int(min_length)), "-g", str(int(max_gap)), "--no-trackline",
             "--outdir", str(outdir), "-o", name]

@@ -1,5 +1,7 @@
-"""Evaluation tables: long-format reports written as TSV and Markdown, and
-expression metrics per split (``seq2exp evaluate``).
+"""Evaluation tables.
+
+Long-format reports written as TSV and Markdown, and expression metrics per split (``seq2exp
+evaluate``).
 
 A :class:`Report` is a list of rows ``(method, metric, value, scope)`` grouped into named
 sections; each section declares how it is drawn in Markdown (methods × metrics, methods
@@ -24,7 +26,7 @@ _COUNT_METRICS = ("n", "n_genes", "n_pairs", "n_positive", "n_intervals", "n_tru
 
 
 def format_value(metric: str, value) -> str:
-    """Counts and bp as integers, other numbers with 4 significant digits, NaN as ``-``."""
+    """Format counts and bp as integers, other numbers with 4 significant digits, NaN as ``-``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):
@@ -35,7 +37,7 @@ def format_value(metric: str, value) -> str:
 
 
 def frame_to_markdown(df: pd.DataFrame) -> str:
-    """A GitHub Markdown table of ``df`` (values through :func:`format_value`)."""
+    """Return a GitHub Markdown table of ``df`` (values through :func:`format_value`)."""
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
@@ -86,6 +88,7 @@ class Report:
         return df[REPORT_COLUMNS]
 
     def to_markdown(self) -> str:
+        """Render the report as GitHub Markdown, one section after another."""
         df = self.table()
         out = [f"# {self.title}\n"]
         # per-gene tables (long) go last, whatever sections are added later
@@ -206,8 +209,7 @@ def evaluate_predictions(pred_df: pd.DataFrame, genes_df: pd.DataFrame | None = 
 def evaluate_files(predictions: str | os.PathLike, store: str | os.PathLike | None = None,
                    out_prefix: str | os.PathLike | None = None,
                    plot: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Read a predictions TSV (and a store's genes), run :func:`evaluate_predictions`,
-    write ``PREFIX.tsv`` + ``PREFIX.md`` and the predicted-vs-measured PNG when asked."""
+    """Read a predictions TSV (and a store's genes), run :func:`evaluate_predictions`, write ``PREFIX.tsv`` + ``PREFIX.md`` and the predicted-vs-measured PNG when asked."""
     from pathlib import Path
 
     from ..errors import InputError

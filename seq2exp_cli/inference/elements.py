@@ -102,8 +102,10 @@ def gene_masks(
 
 
 def element_score_track(es, width: int) -> np.ndarray:
-    """(B, width) float32: each valid element's score over its bases (max where candidates
-    overlap), 0 elsewhere; ``es`` an :class:`~seq2exp_cli.models.baselines.base.ElementScores`."""
+    """(B, width) float32: each valid element's score over its bases (max where candidates overlap), 0 elsewhere.
+
+    ``es`` an :class:`~seq2exp_cli.models.baselines.base.ElementScores`.
+    """
     start = es.start.cpu().numpy()
     end = es.end.cpu().numpy()
     score = es.score.float().cpu().numpy()
@@ -117,7 +119,7 @@ def element_score_track(es, width: int) -> np.ndarray:
 
 
 def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_gap: int = 0) -> np.ndarray:
-    """Runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
+    """Return the runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
 
     Runs separated by fewer than ``merge_gap`` bp are joined; runs shorter than
     ``min_length`` bp (after joining) are dropped.
@@ -254,8 +256,10 @@ def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_elements(df: pd.DataFrame, output: str | os.PathLike | None, header: bool = True) -> None:
-    """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts; a ``#``
-    header line names the columns."""
+    """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts.
+
+    A ``#`` header line names the columns.
+    """
     from ..io.bed import write_bed
 
     out = df.assign(mean_mask=df["mean_mask"].round(4), max_mask=df["max_mask"].round(4))

@@ -24,7 +24,7 @@ def _umask() -> int:
 
 
 def _blocked(path: Path, exc: OSError) -> Seq2ExpError:
-    """The one-line error for an output that cannot be created."""
+    """Return the one-line error for an output that cannot be created."""
     why = exc.strerror or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
     return Seq2ExpError(f"{path}: cannot write here: {why}{where}; choose another output path")

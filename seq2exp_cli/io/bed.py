@@ -153,8 +153,10 @@ def read_narrowpeak(path: str | os.PathLike, chroms: ChromNames | None = None) -
 
 
 def read_blacklist(path: str | os.PathLike, chroms: ChromNames | None = None) -> pd.DataFrame:
-    """Read a blacklist (BED3+); intervals on chromosomes absent from ``chroms`` are
-    dropped silently and intervals are clipped to the chromosome ends.
+    """Read a blacklist (BED3+).
+
+    Intervals on chromosomes absent from ``chroms`` are dropped silently and intervals are
+    clipped to the chromosome ends.
 
     Returns
     -------
@@ -237,9 +239,9 @@ def intervals_to_mask(df: pd.DataFrame, chrom: str, start: int, end: int) -> np.
 
 
 def read_interval_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a BED-like table whose optional first line ``#chrom<TAB>start<TAB>end...``
-    names the columns (``seq2exp call-elements`` output, ``truth_elements.bed``); without
-    such a header it is read as BED3-BED6.
+    """Read a BED-like table whose optional first line ``#chrom<TAB>start<TAB>end...`` names the columns (``seq2exp call-elements`` output, ``truth_elements.bed``).
+
+    Without such a header it is read as BED3-BED6.
 
     Returns
     -------
@@ -266,9 +268,11 @@ def read_interval_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
-    """Peaks from narrowPeak (score = ``signalValue``, column 7; column 5 when every
-    signalValue is 0, as ``macs3 bdgpeakcall`` writes them) or BED (score = column 5, else
-    1); the score is returned in column ``peak_score``."""
+    """Peaks from narrowPeak (score = ``signalValue``, column 7.
+
+    Column 5 when every signalValue is 0, as ``macs3 bdgpeakcall`` writes them) or BED
+    (score = column 5, else 1); the score is returned in column ``peak_score``.
+    """
     path = Path(path)
     try:
         df = read_narrowpeak(path)

@@ -29,8 +29,9 @@ def _as_bool(col: pd.Series) -> np.ndarray:
 
 
 def read_crispri(path: str | os.PathLike, genes: pd.DataFrame) -> pd.DataFrame:
-    """Read the benchmark and keep the pairs of ``genes`` (matched by Ensembl id without
-    its version, else by gene name); rows with ``ValidConnection`` false are dropped.
+    """Read the benchmark and keep the pairs of ``genes`` (matched by Ensembl id without its version, else by gene name).
+
+    Rows with ``ValidConnection`` false are dropped.
 
     Returns
     -------

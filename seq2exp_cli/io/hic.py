@@ -30,8 +30,7 @@ _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 def open_contacts(path: str | os.PathLike, resolution: int = 5000, normalization: str = "VC",
                   chroms: ChromNames | None = None) -> ContactSource:
-    """Open a ``.hic``, ``.cool`` or ``.mcool`` file (``file.mcool::/resolutions/5000`` also
-    accepted) at one resolution (bp) and normalisation.
+    """Open a ``.hic``, ``.cool`` or ``.mcool`` file (``file.mcool::/resolutions/5000`` also accepted) at one resolution (bp) and normalisation.
 
     ``normalization``: ``NONE`` (raw counts), ``VC``, ``VC_SQRT``, ``KR``, ``SCALE`` (the
     .hic names); for cooler files ``KR``/``ICE``/``weight`` use the ``weight`` balancing
@@ -126,8 +125,10 @@ def write_cool(path: str | os.PathLike, chrom_sizes: dict[str, int], resolution:
 
 
 def quiet_hictkpy() -> None:
-    """hictkpy logs every block it writes at DEBUG level; keep its logger at WARNING unless
-    the user asked for debug output (``-vv``)."""
+    """Hictkpy logs every block it writes at DEBUG level.
+
+    Keep its logger at WARNING unless the user asked for debug output (``-vv``).
+    """
     import logging
 
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:

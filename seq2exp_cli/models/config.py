@@ -176,6 +176,7 @@ class ModelConfig:
     window_pool: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
         for name in ("signal_names", "signal_weights", "signal_betas"):
@@ -319,6 +320,7 @@ class TrainConfig:
     checkpoint_every: int = 5_000
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.betas = tuple(float(b) for b in self.betas)
         self.validate()
 

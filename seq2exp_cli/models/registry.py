@@ -54,7 +54,7 @@ def _baseline(name: str) -> tuple[type, type]:
 
 
 def config_class(name: str) -> type:
-    """The config dataclass of model type ``name`` ("seq2exp" or a baseline name)."""
+    """Return the config dataclass of model type ``name`` ("seq2exp" or a baseline name)."""
     if name in BASELINES:
         return _baseline(name)[0]
     if name == "seq2exp" or name in SEQ2EXP_MODELS:

@@ -67,6 +67,7 @@ class InputFiles:
     test_chroms: tuple[str, ...] = layout.DEFAULT_TEST_CHROMS
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         opt = {"hic": self.hic, "targets": self.targets, "blacklist": self.blacklist}
         set_ = object.__setattr__  # frozen: normalise the types once, here
         set_(self, "fasta", Path(self.fasta))
@@ -208,7 +209,7 @@ def open_inputs(files: InputFiles, quiet: bool = False) -> Inputs:
 
 
 def blacklist_intervals(bl: pd.DataFrame | None) -> dict[str, np.ndarray]:
-    """chrom -> sorted (n, 2) int64 array of [start, end) intervals."""
+    """Chrom -> sorted (n, 2) int64 array of [start, end) intervals."""
     out: dict[str, np.ndarray] = {}
     if bl is None or not len(bl):
         return out

@@ -55,6 +55,7 @@ class FileWindows(WindowSource):
         self.genes["self_contact"] = np.nan
 
     def contact_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact profile (see :meth:`WindowSource.contact_bins`)."""
         prof = self._contact_cache.get(index)
         if prof is None:
             g = self.genes.iloc[index]
@@ -67,6 +68,7 @@ class FileWindows(WindowSource):
         return prof
 
     def contact_matrix_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact matrix (see :meth:`WindowSource.contact_matrix_bins`)."""
         mat = self._matrix_cache.get(index)
         if mat is None:
             g = self.genes.iloc[index]
@@ -83,4 +85,5 @@ class FileWindows(WindowSource):
         return self.inputs.tracks[track].fetch(chrom, lo, hi)
 
     def close(self) -> None:
+        """Close the bigWig files."""
         self.inputs.close()

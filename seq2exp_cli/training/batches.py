@@ -10,7 +10,7 @@ import numpy as np
 
 
 def batch_indices(pool: np.ndarray, batch_size: int, seed: int, step: int) -> np.ndarray:
-    """Indices of the batch for ``step``: epoch-wise shuffles of ``pool`` keyed by seed.
+    """Return the indices of the batch for ``step``: epoch-wise shuffles of ``pool`` keyed by seed.
 
     Each epoch is a permutation of ``pool`` drawn from ``(seed, epoch)``; step ``s`` takes
     the ``s``-th slice of the concatenated epochs.

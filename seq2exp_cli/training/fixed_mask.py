@@ -61,6 +61,7 @@ class GeneratorTopK:
         self.source = {"kind": "generator", "model": str(model_dir), "top": self.top}
 
     def __call__(self, batch: dict, tensors: dict, bin_size: int) -> torch.Tensor:
+        """Return the ``(B, T)`` 0/1 token mask of a batch (``tensors`` on the model's device)."""
         if bin_size != self.cfg.bin_size:
             raise Seq2ExpError(
                 f"--mask-from model uses bin_size {self.cfg.bin_size}, the new model "
@@ -110,6 +111,7 @@ class PeakTopK:
         return bp.reshape(-1, bin_size).max(1)
 
     def __call__(self, batch: dict, tensors: dict, bin_size: int) -> torch.Tensor:
+        """Return the ``(B, T)`` 0/1 token mask of a batch (``tensors`` on the model's device)."""
         L = tensors["seq"].shape[1]
         # the model's window may be shorter than the store's: centred on the TSS like it
         rows = [self.token_scores(c, int(s), L, bin_size, bool(f))

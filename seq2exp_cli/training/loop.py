@@ -231,8 +231,7 @@ RIDGE_LAMBDAS = (0.0, 0.01, 0.1, 1.0, 10.0, 100.0)
 
 def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev, train_cfg,
                     show_progress: bool = True) -> None:
-    """Fit a closed-form model (``model.design`` + ``model.fit``) on the training genes,
-    choose the ridge penalty by validation MSE, and save ``run/best``.
+    """Fit a closed-form model (``model.design`` + ``model.fit``) on the training genes, choose the ridge penalty by validation MSE, and save ``run/best``.
 
     Writes one ``val_metrics.tsv`` row per penalty tried (``step`` = its index).
     """

@@ -1,5 +1,6 @@
-"""Activity-by-contact (Fulco et al., Nat. Genet. 2019) as an element scorer, with a ridge
-expression baseline on the same quantities.
+"""Activity-by-contact (Fulco et al., Nat.
+
+Genet. 2019) as an element scorer, with a ridge expression baseline on the same quantities.
 
 Per window (transcript orientation, TSS at ``L // 2``)::
 
@@ -67,6 +68,7 @@ class ABCConfig(BaselineConfig):
     powerlaw_min_bp: int = 5000
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         for name in ("element_bp", "promoter_bp", "reach_bp", "smooth_bp"):
             v = getattr(self, name)
@@ -167,8 +169,10 @@ class ABCModel(BaselineModel):
     # ------------------------------------------------------------------ ridge
     def design(self, seq: torch.Tensor | None, signals: torch.Tensor,
                features: torch.Tensor | None, blacklist: torch.Tensor | None) -> torch.Tensor:
-        """The (B, p) ridge design ``[log1p(promoter A), log1p(sum A C), scaled features]``
-        (columns as configured; ``seq`` is not read)."""
+        """Return the (B, p) ridge design ``[log1p(promoter A), log1p(sum A C), scaled features]`` (columns as configured.
+
+        ``seq`` is not read).
+        """
         cfg = self.cfg
         el = self._elements(signals, blacklist)
         cols = [torch.log1p(el.promoter_activity.clamp_min(0))]

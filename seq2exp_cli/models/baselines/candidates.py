@@ -67,10 +67,11 @@ class CandidateElements:
 
     @property
     def n_max(self) -> int:
+        """Return the padded number of elements per window ``E``."""
         return self.valid.shape[1]
 
     def tensors(self, device=None) -> dict[str, torch.Tensor]:
-        """The arrays as torch tensors on ``device`` (long / float32 / bool)."""
+        """Return the arrays as torch tensors on ``device`` (long / float32 / bool)."""
         return {
             "start": torch.as_tensor(self.start, dtype=torch.long, device=device),
             "end": torch.as_tensor(self.end, dtype=torch.long, device=device),
@@ -104,9 +105,12 @@ def box_smooth(track: np.ndarray, smooth_bp: int) -> np.ndarray:
 
 
 def _summits_1d(s: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Local maxima of ``s`` (L,): runs of equal values (within ``tol``) higher than both
-    neighbouring runs (outside the window counts as lower).  Returns (positions, heights)
-    with the position at the centre of the run."""
+    """Local maxima of ``s`` (L,).
+
+    Runs of equal values (within ``tol``) higher than both neighbouring runs (outside the
+    window counts as lower).  Returns (positions, heights) with the position at the centre
+    of the run.
+    """
     L = s.shape[0]
     if L == 0:
         return np.zeros(0, np.int64), np.zeros(0)
@@ -209,8 +213,7 @@ def call_candidates(
 
 def blank_blacklisted(signals: torch.Tensor, blacklist: torch.Tensor | None,
                       contact: int | None) -> torch.Tensor:
-    """Float ``signals`` (B, L, k) with blacklisted bp set to 0 in every track but channel
-    ``contact`` (the TSS contact of a bp is not an artefact of that bp's reads)."""
+    """Float ``signals`` (B, L, k) with blacklisted bp set to 0 in every track but channel ``contact`` (the TSS contact of a bp is not an artefact of that bp's reads)."""
     signals = signals.float()
     if blacklist is None:
         return signals
