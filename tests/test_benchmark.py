@@ -14,6 +14,8 @@ import pytest
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.evaluation import benchmark as bm
 
+from _fixtures import simulated_store
+
 W = 20_000
 TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
             head_hidden=8, promoter_bp=1000, batch_size=2)
@@ -23,16 +25,7 @@ MODELS, SEEDS, STEPS = ("seq2exp-soft", "caduceus-seq"), (1, 2), 2
 
 @pytest.fixture(scope="module")
 def sim_store(tmp_path_factory):
-    from seq2exp_cli.simulate import simulate
-    from seq2exp_cli.store import preprocess
-
-    d = tmp_path_factory.mktemp("bench")
-    simulate(d / "sim", preset="ci", seed=3, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
-    preprocess(d / "store", fasta=d / "sim" / "genome.fa", genes=d / "sim" / "genes.tsv",
-               tracks={"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
-               targets=d / "sim" / "cage.tsv", window_bp=W, resolution=5000,
-               show_progress=False)
-    return d
+    return simulated_store(tmp_path_factory.mktemp("bench"), seed=3)
 
 
 def _lib_kwargs(d, out, **kw):

@@ -16,6 +16,8 @@ from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.models import registry
 from seq2exp_cli.models.build import build_configs, model_fields
 
+from _fixtures import simulated_store
+
 W = 20_000
 #: small sizes for every model (each model takes the fields it has: :func:`_tiny`)
 TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
@@ -36,16 +38,8 @@ def _sets(*models: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    from seq2exp_cli.simulate import simulate
-    from seq2exp_cli.store import preprocess
-
     d = tmp_path_factory.mktemp("models")
-    simulate(d / "sim", preset="ci", seed=5, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
-    preprocess(d / "store", fasta=d / "sim" / "genome.fa", genes=d / "sim" / "genes.tsv",
-               tracks={"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
-               hic=d / "sim" / "contacts.hic", targets=d / "sim" / "cage.tsv", window_bp=W,
-               resolution=5000, show_progress=False)
-    return d
+    return simulated_store(d, seed=5, hic=d / "sim" / "contacts.hic")
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import pyBigWig
 import pytest
 
 from seq2exp_cli.inference.elements import mask_intervals, merge_across_genes
-from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.loop import train
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import RES, make_tiny_inputs, tiny_store
 from conftest import tiny_run
 
 #: the scaffold's tiny 20 kb model (conftest.TINY_RUN) with this file's schedule
@@ -24,11 +23,7 @@ TINY = dict(steps=3, warmup=1, eval_every=3, checkpoint_every=3, seed=1)
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
-    store = tmp_path_factory.mktemp("st") / "store"
-    preprocess(store, fasta=d / "genome.fa", genes=d / "genes.tsv",
-               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
-               targets=d / "targets.tsv",
-               blacklist=d / "blacklist.bed", window_bp=W, resolution=RES, show_progress=False)
+    store = tiny_store(d, tmp_path_factory.mktemp("st") / "store", blacklist=d / "blacklist.bed")
     m, t = tiny_run(**TINY)
     run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu", show_progress=False)
     files = ["--fasta", str(d / "genome.fa"), "--genes", str(d / "genes.tsv"),

@@ -12,13 +12,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.batches import batch_indices
 from seq2exp_cli.training.loop import train
 from seq2exp_cli.training.metrics import regression_metrics, spearman
 from seq2exp_cli.training.schedule import lr_at
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import W, make_tiny_inputs, tiny_store
 from conftest import TINY_RUN, tiny_run
 
 #: the scaffold's tiny 20 kb model (conftest.TINY_RUN) with this file's schedule
@@ -29,13 +28,8 @@ TINY = dict(steps=8, warmup=2, eval_every=3, checkpoint_every=2, seed=5)
 def store_path(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
     # chr1 genes train; put chr22 in validation so model selection runs
-    out = tmp_path_factory.mktemp("st") / "store"
-    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
-               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
-               targets=d / "targets.tsv",
-               window_bp=W, resolution=RES, val_chroms=["chr22"], test_chroms=["chrX"],
-               show_progress=False)
-    return out
+    return tiny_store(d, tmp_path_factory.mktemp("st") / "store", val_chroms=["chr22"],
+                      test_chroms=["chrX"])
 
 
 def test_schedule_closed_form():
