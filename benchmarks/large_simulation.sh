@@ -9,7 +9,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} NUMBA_NUM_THREADS=${NUMBA_NUM_THREA
 SEED=${SEED:-1}
 sim=large$SEED
 store=store_L$SEED
-[ -d "$sim" ] || seq2exp simulate "$sim" --preset large --seed "$SEED"
+[ -d "$sim" ] || seq2exp simulate "$sim" --size large --seed "$SEED"
 [ -d "$store" ] || seq2exp preprocess "$store" --fasta "$sim/genome.fa" --genes "$sim/genes.tsv" \
     --h3k27ac "$sim/h3k27ac.bw" --dnase "$sim/dnase.bw" --hic "$sim/contacts.hic" \
     --targets "$sim/cage.tsv" --blacklist "$sim/blacklist.bed"

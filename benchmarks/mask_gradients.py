@@ -78,7 +78,7 @@ def main() -> None:
     from seq2exp_cli.models.beta_mask import promoter_token_span
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.store import Store
-    from seq2exp_cli.training.batches import check_compatible, load_batch, to_tensors
+    from seq2exp_cli.inference.forward import check_compatible, load_batch, to_tensors
 
     net, cfg, _ = load_model(args.model, device="cpu")
     if cfg.mask_source != "learned":
@@ -95,7 +95,7 @@ def main() -> None:
     own_parts = []
     for lo in range(0, len(genes), 4):
         idx = genes[lo: lo + 4]
-        b = to_tensors(load_batch(store, idx, cfg), torch.device("cpu"), sig_idx)
+        b = to_tensors(load_batch(store, idx, net), torch.device("cpu"), sig_idx)
         out = net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
                   b["blacklist"])
         out.mask.retain_grad()

@@ -17,9 +17,9 @@ import torch
 from typer.testing import CliRunner
 
 from seq2exp_cli.cli import app
-from seq2exp_cli.links import LINK_COLUMNS
+from seq2exp_cli.io.links import LINK_COLUMNS
 from seq2exp_cli.models.checkpoint import load_model
-from seq2exp_cli.models.config import preset
+from seq2exp_cli.models.presets import preset
 from seq2exp_cli.store import Store, preprocess
 from seq2exp_cli.training.loop import train
 
@@ -36,9 +36,10 @@ TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers
 def setup(tmp_path_factory):
     d, _, tracks = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
     store = tmp_path_factory.mktemp("st") / "store"
-    preprocess(store, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
-               blacklist=d / "blacklist.bed", window_bp=W, resolution=RES, show_progress=False)
+    preprocess(store, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+               targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
+               resolution=RES, show_progress=False)
     m, t = preset("cpu", **TINY)
     run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu",
                 show_progress=False)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from seq2exp_cli.models.beta_mask import bernoulli_kl, signal_vote, vote_beta_params
-from seq2exp_cli.models.config import preset
+from seq2exp_cli.models.presets import preset
 from seq2exp_cli.models.readout import ActivityReadout
 from seq2exp_cli.models.seq2exp import Seq2Exp
 
@@ -82,7 +82,7 @@ def test_readout_equals_the_token_loop():
     out = ro(mask, binned, (12, 15))
     for i in range(B):
         term, contrib = _readout_reference(mask[i].numpy(), binned[i].numpy(), (12, 15), ro)
-        assert float(out.term[i]) == pytest.approx(term, rel=1e-5)
+        assert float(out.term[i].detach()) == pytest.approx(term, rel=1e-5)
         np.testing.assert_allclose(out.contribution[i].detach().numpy(), contrib, rtol=1e-5,
                                    atol=1e-9)
         b = math.exp(float(ro.log_b.detach()))

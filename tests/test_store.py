@@ -32,8 +32,8 @@ def inputs(tmp_path_factory):
 def store(inputs, tmp_path_factory):
     d, _, _ = inputs
     out = tmp_path_factory.mktemp("s") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
                resolution=RES, show_progress=False)
     return Store(out)
@@ -115,8 +115,8 @@ def test_targets_split_and_missing_targets(store):
 
 def test_file_windows_equal_store_windows(store, inputs):
     d, _, _ = inputs
-    live = FileWindows(d / "genome.fa", d / "genes.tsv",
-                       {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    live = FileWindows(fasta=d / "genome.fa", genes=d / "genes.tsv",
+                       tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                        targets=d / "targets.tsv", blacklist=d / "blacklist.bed",
                        window_bp=W, resolution=RES, quiet=True)
     for i in range(len(store)):
@@ -138,8 +138,8 @@ def test_bigwig_times_ten_gives_the_same_store(store, inputs, tmp_path):
             bw.addEntries(c, 0, values=(10 * v.astype(np.float64)).tolist(), span=1, step=1)
         bw.close()
     out = tmp_path / "store10"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": tmp_path / "h3k27ac10.bw", "dnase": tmp_path / "dnase10.bw"},
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": tmp_path / "h3k27ac10.bw", "dnase": tmp_path / "dnase10.bw"},
                targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
                resolution=RES, show_progress=False)
     s10 = Store(out)
@@ -157,8 +157,8 @@ def test_all_zero_track_is_an_error_naming_the_file(inputs, tmp_path):
     bw.addEntries(["chr1"], [0], ends=[10], values=[0.0])
     bw.close()
     with pytest.raises(InputError, match="zero.bw.*no signal"):
-        preprocess(tmp_path / "s0", d / "genome.fa", d / "genes.tsv",
-                   {"dnase": tmp_path / "zero.bw"}, window_bp=W, resolution=RES,
+        preprocess(tmp_path / "s0", fasta=d / "genome.fa", genes=d / "genes.tsv",
+                   tracks={"dnase": tmp_path / "zero.bw"}, window_bp=W, resolution=RES,
                    show_progress=False)
     assert not (tmp_path / "s0").exists()
 
@@ -177,7 +177,8 @@ def test_bad_input_leaves_no_store(inputs, tmp_path):
     bw.close()
     out = tmp_path / "bad_store"
     with pytest.raises(InputError, match="other.bw"):
-        preprocess(out, d / "genome.fa", d / "genes.tsv", {"dnase": tmp_path / "other.bw"},
+        preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+                   tracks={"dnase": tmp_path / "other.bw"},
                    window_bp=W, resolution=RES, show_progress=False)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["other.bw"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from ..errors import Seq2ExpError
 from ..progress import progress_bar, stderr_console
+from .options import output_option, writable_output
 
 #: stages reported by the simulator (generation, then writing)
 _STAGES = (
@@ -29,15 +31,18 @@ _STAGES = (
 
 def main(
     outdir: Annotated[
-        Path, typer.Argument(help="Output folder (created; must not exist unless --force).")
-    ],
-    preset: Annotated[
+        Optional[Path],
+        typer.Argument(help="Output folder (created; must not exist unless --force); or -o.",
+                       callback=writable_output, show_default=False),
+    ] = None,
+    output: Annotated[Optional[Path], output_option("Output folder (instead of OUTDIR).")] = None,
+    size: Annotated[
         str,
         typer.Option(
-            "--preset",
-            "-p",
-            help="Size: ci (~3.5 Mb, ~35 genes), example (~5 Mb), train (~60 Mb, ~600 genes), "
-            "large (hg38's chromosomes at 22 %: 679 Mb, ~6,800 genes).",
+            "--size",
+            help="Size of the cell type: ci (~3.5 Mb, ~35 genes), example (~5 Mb), "
+            "train (~60 Mb, ~600 genes), large (hg38's chromosomes at 22 %: 667 Mb, "
+            "~6,700 genes).",
         ),
     ] = "ci",
     seed: Annotated[
@@ -64,8 +69,17 @@ def main(
     ] = 1.0,
 ) -> None:
     """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth."""
+    from ..simulate import PRESETS as SIZES
     from ..simulate import simulate
 
+    if size not in SIZES:
+        raise Seq2ExpError(f"--size {size}: choose one of {', '.join(SIZES)}")
+
+    if outdir is not None and output is not None and outdir != output:
+        raise Seq2ExpError(f"output folder given twice ({outdir} and -o {output}); give one")
+    outdir = outdir if outdir is not None else output
+    if outdir is None:
+        raise Seq2ExpError("no output folder: give OUTDIR or -o OUTDIR")
     overrides = {}
     if genes_per_mb is not None:
         if genes_per_mb <= 0:
@@ -91,7 +105,7 @@ def main(
             )
 
         res = simulate(
-            outdir, preset=preset, seed=seed, force=force, command=command, step=step, **overrides
+            outdir, preset=size, seed=seed, force=force, command=command, step=step, **overrides
         )
         bar.update(task, completed=len(_STAGES), description="simulate: done")
     s = res.summary

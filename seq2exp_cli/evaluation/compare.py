@@ -9,7 +9,9 @@ Universe
     always kept by the model (the central 2 kb are forced into the mask), so counting them
     would inflate every method alike.  All bp metrics are computed inside the universe;
     interval metrics use the intervals overlapping it by >= 1 bp.
+
 Methods
+-------
     ``seq2exp`` (learned elements, scored per bp by ``mean_mask``, or a mask bigWig),
     the peaks (``MACS3`` when called here, else ``peaks``; scored by narrowPeak
     ``signalValue``), ``DNase`` (the raw DNase value per bp as a score) and ``random``
@@ -19,7 +21,6 @@ Methods
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,14 @@ import pandas as pd
 
 from ..errors import InputError
 from . import intervals as ivs
-from .links import abc_score, learned_link_score, link_auprc, read_crispri, track_means
-from .peaks import (abc_activity_runs, call_peaks_macs3, read_interval_table, read_peaks,
-                    signal_runs)
-from .report import Report, plot_pr_curves
+from ..io.bed import read_interval_table, read_peaks
+from ..io.chroms import read_chrom_sizes
+from ..io.crispri import read_crispri
+from ..io.links import read_links
+from .links import abc_score, learned_link_score, link_auprc, track_means
+from .peaks import abc_activity_runs, call_peaks_macs3, signal_runs
+from ..plot import plot_pr_curves
+from .report import Report
 
 S_COVER = "Coverage of the evaluated windows"
 S_OVERLAP = "Learned elements vs peaks"
@@ -59,8 +64,7 @@ def _elements_from_mask(track, universe: ivs.IntervalSet, cutoff: float):
 
 def _per_gene(report: Report, windows: pd.DataFrame, universe, elements: pd.DataFrame | None,
               el_set, peak_set, label: str) -> dict[str, float]:
-    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak
-    coverage and bp Jaccard inside the gene's window part of the universe."""
+    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak coverage and bp Jaccard inside the gene's window part of the universe."""
     own = None
     if elements is not None and "gene_id" in elements and len(elements):
         ex = elements.assign(gene_id=elements["gene_id"].astype(str).str.split(",")) \
@@ -309,27 +313,11 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
                        "enhancer-gene links (CRISPRi)", float(pairs["regulated"].mean()))
 
 
-def print_report(rep: Report) -> None:
-    """The Markdown report on stdout."""
-    sys.stdout.write(rep.to_markdown())
-    sys.stdout.flush()
-
-
-def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """A two-column ``chrom<TAB>size`` file (UCSC ``chrom.sizes``, or a FASTA ``.fai``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: chromosome sizes file not found")
-    df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype={0: str},
-                     comment="#")
-    if df.empty or not pd.api.types.is_integer_dtype(df[1]):
-        raise InputError(f"{path}: expected 'chrom<TAB>size' lines (a chrom.sizes file)")
-    return dict(zip(df[0], df[1].astype(int)))
-
-
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
-    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's
-    chromosome split is used (val chr3, chr21; test chr22, chrX)."""
+    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's chromosome split is used (val chr3, chr21.
+
+    Test chr22, chrX).
+    """
     if split == "all":
         return genes
     if "split" not in genes:
@@ -353,8 +341,7 @@ def compare_peaks_files(
     call_peaks: bool = False, dnase=None, h3k27ac=None, crispri=None, out_prefix=None,
     plot_dir=None, links=None, **options,
 ) -> Report:
-    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and
-    ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
+    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
     from ..io.bigwig import BigWigTrack
     from ..io.chroms import ChromNames
     from ..io.genes import read_genes
@@ -402,7 +389,7 @@ def compare_peaks_files(
             dnase_track=tracks["dnase"], h3k27ac_track=tracks["h3k27ac"], crispri=crispri,
             peaks_out=f"{out_prefix}.macs3.narrowPeak" if out_prefix and call_peaks else None,
             plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})",
-            links=_read_links(links) if links is not None else None, contact_of=contact_of,
+            links=read_links(links) if links is not None else None, contact_of=contact_of,
             **options)
     finally:
         for t in tracks.values():
@@ -414,9 +401,11 @@ def compare_peaks_files(
 
 
 def _store_contact(st):
-    """``pairs -> contact``: each pair's Hi-C contact between its gene's TSS bin and the bin
-    of the element's midpoint, from the store's per-gene contact profiles (ABC's contact as
-    the models see it); 0 outside the gene's window."""
+    """Return ``pairs -> contact`` over the store's per-gene contact profiles.
+
+    Each pair gets the Hi-C contact between its gene's TSS bin and the bin of the element's
+    midpoint (ABC's contact as the models see it); 0 outside the gene's window.
+    """
     def contact_of(pairs: pd.DataFrame) -> np.ndarray:
         res, half = st.resolution, st.window_bp // 2
         out = np.zeros(len(pairs))
@@ -438,15 +427,5 @@ def _store_contact(st):
     return contact_of
 
 
-def _read_links(path) -> pd.DataFrame:
-    """A ``seq2exp call-links`` TSV."""
-    df = pd.read_csv(path, sep="\t", dtype={"chr": str, "TargetGeneEnsembl_ID": str})
-    need = {"chr", "start", "end", "TargetGeneEnsembl_ID", "Score"}
-    if not need <= set(df.columns):
-        raise InputError(f"{path}: not a seq2exp call-links table (needs columns "
-                         f"{', '.join(sorted(need))}); write it with `seq2exp call-links`")
-    return df
-
-
-__all__ = ["compare_peaks", "compare_peaks_files", "print_report", "read_chrom_sizes",
+__all__ = ["compare_peaks", "compare_peaks_files",
            "select_genes"]

@@ -5,7 +5,8 @@ is enough to rebuild the network) and :class:`TrainConfig` (optimiser and schedu
 validate themselves on construction (``ValueError`` naming the field) and round-trip through
 JSON-safe dictionaries (:meth:`ModelConfig.to_dict` / :meth:`ModelConfig.from_dict`).
 
-Named presets (:data:`PRESETS`, :func:`preset`):
+Named presets (:data:`~seq2exp_cli.models.presets.PRESETS`,
+:func:`~seq2exp_cli.models.presets.preset`):
 
 ``paper``
     The authors' Seq2Exp-soft run exactly as their reference code trains it (method.md):
@@ -208,6 +209,7 @@ class ModelConfig:
     window_pool: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
         self.track_scales = tuple(float(v) for v in self.track_scales)
@@ -362,6 +364,7 @@ class TrainConfig:
     checkpoint_every: int = 5_000
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.betas = tuple(float(b) for b in self.betas)
         self.validate()
 
@@ -423,7 +426,4 @@ def replace(cfg: Any, **changes: Any) -> Any:
     return dataclasses.replace(cfg, **changes)
 
 
-# the named presets live in .presets; re-exported here, where callers have always found them
-from .presets import PRESETS, preset  # noqa: E402
-
-__all__ = ["PRESETS", "ModelConfig", "TrainConfig", "preset", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "replace"]

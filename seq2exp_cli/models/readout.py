@@ -135,4 +135,5 @@ class ActivityReadout(nn.Module):
         return ReadoutOutput(term, contrib, share)
 
     def extra_repr(self) -> str:
+        """Name the channels the readout reads (in the module's repr)."""
         return f"activity channels {self.act_idx}, contact channel {self.contact_idx}"

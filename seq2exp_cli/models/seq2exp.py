@@ -32,6 +32,7 @@ multiplied by the mask values, so the prediction loss reaches the generator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -117,6 +118,21 @@ class Seq2Exp(nn.Module):
     mask_head : MaskHead
     head : ExpressionHead
     """
+
+    #: what the inference and training code asks of a model (the baselines declare the same)
+    needs_contact_matrix: ClassVar[bool] = False
+    scores_elements: ClassVar[bool] = False
+    closed_form: ClassVar[bool] = False
+
+    @property
+    def has_learned_mask(self) -> bool:
+        """True when the generator makes the mask (``mask_source="learned"``)."""
+        return self.cfg.mask_source == "learned"
+
+    @property
+    def takes_mask(self) -> bool:
+        """True when ``forward`` needs the mask from outside (``mask_source="fixed"``)."""
+        return self.cfg.mask_source == "fixed"
 
     def __init__(self, cfg: ModelConfig, backend: str = "auto") -> None:
         super().__init__()

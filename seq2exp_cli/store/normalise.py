@@ -53,7 +53,7 @@ def sample_blocks(chrom_sizes: Mapping[str, int], block: int = SAMPLE_BLOCK,
 
 
 def robust_scale(values: np.ndarray, quantile: float = QUANTILE) -> float:
-    """The scale of a track from sampled per-bp values (NaN-free, >= 0).
+    """Return the scale of a track from sampled per-bp values (NaN-free, >= 0).
 
     The ``quantile`` of all values; when that is 0 (a track whose signal covers less than
     ``1 - quantile`` of the genome) the same quantile of the non-zero values.  0 when there
@@ -125,6 +125,7 @@ class ScaledTrack:
         return self.track.chrom_values(chrom) * self._inv
 
     def __getattr__(self, name):
+        """Forward everything else (``path``, ``chrom_sizes``, ...) to the wrapped track."""
         return getattr(self.track, name)
 
     def close(self) -> None:

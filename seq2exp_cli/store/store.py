@@ -84,9 +84,11 @@ class Store(WindowSource):
         return blacklist_intervals(df)
 
     def contact_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact profile (see :meth:`WindowSource.contact_bins`)."""
         return np.asarray(self._contact[index])
 
     def contact_matrix_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact matrix (see :meth:`WindowSource.contact_matrix_bins`)."""
         if self._contact_matrix is None:
             p = self.path / layout.CONTACT_MATRIX
             if not p.exists():
@@ -104,7 +106,7 @@ class Store(WindowSource):
         return self._track_array(track, chrom)[lo:hi]
 
     def summary(self) -> dict:
-        """Counts for ``seq2exp inspect``."""
+        """Return the counts for ``seq2exp inspect``."""
         g = self.genes
         out = {
             "path": str(self.path),

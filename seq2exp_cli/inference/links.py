@@ -6,46 +6,45 @@ element's **Score** is its share of that drive, ``sum_{t in element} m_t c_t a_t
 the fraction of ``b + S`` that silencing the element removes, i.e. the model's prediction of
 a CRISPRi effect, like ABC's score (activity x contact over the gene's total).
 
-Elements are the gene's runs of mask >= ``cutoff`` (as :func:`seq2exp_cli.elements.call_elements`
-finds them); the gene's own promoter (the central ``promoter_bp``, read by the head, not by
+Elements are the gene's runs of mask >= ``cutoff`` (as
+:func:`seq2exp_cli.inference.elements.gene_elements` finds them); the gene's own promoter (the central ``promoter_bp``, read by the head, not by
 the readout) is left out.
 
-Output layouts
---------------
-* TSV in the ENCODE enhancer–gene prediction layout (ABC / ENCODE-rE2G column names; 0-based
-  half-open coordinates): :data:`LINK_COLUMNS`.
-* BEDPE for IGV's interaction track: element, then the TSS (1 bp), name ``element|gene``,
-  score ``round(1000 * Score)``.
+The table's columns are :data:`LINK_COLUMNS` (the ENCODE enhancer–gene prediction layout;
+its files are written and read by :mod:`seq2exp_cli.io.links`).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
+from ..progress import progress_bar
+from ..store.windows import WindowSource
 from .elements import mask_intervals
-from .progress import progress_bar
-from .store.windows import WindowSource
 
-LINK_COLUMNS = ["chr", "start", "end", "name", "class", "TargetGene", "TargetGeneTSS",
-                "TargetGeneEnsembl_ID", "distance", "contact", "mean_mask", "Score", "CellType"]
+from ..io.links import LINK_COLUMNS
 
 
-def _gene_tracks(source: WindowSource, net, cfg, device, indices, batch_size: int,
-                 show_progress: bool) -> Iterator[tuple[object, int, np.ndarray, np.ndarray,
-                                                     np.ndarray]]:
-    """Per gene: ``(window, genome_start, mask_bp, share_bp, contact_bp)`` in genome
-    orientation, clipped to the chromosome (share per bp = token share / bin_size)."""
-    from .store.windows import stack_windows
-    from .training.batches import check_compatible, to_tensors
+def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
+                 progress: bool) -> Iterator[tuple[object, int, np.ndarray, np.ndarray,
+                                                   np.ndarray]]:
+    """Yield ``(window, genome_start, mask_bp, share_bp, contact_bp)`` per gene.
 
+    All in genome orientation, clipped to the chromosome (share per bp = token share /
+    bin_size).
+    """
+    from ..store.windows import stack_windows
+    from .forward import check_compatible, to_tensors
+
+    net, cfg, _ = model
+    device = model.device
     sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
     ci = list(cfg.signal_names).index("contact") if "contact" in cfg.signal_names else None
     net.eval()
-    with progress_bar(show_progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("calling links", total=len(indices))
         for s in range(0, len(indices), batch_size):
             chunk = indices[s: s + batch_size]
@@ -65,17 +64,19 @@ def _gene_tracks(source: WindowSource, net, cfg, device, indices, batch_size: in
             bar.advance(task, len(chunk))
 
 
-def call_links(source: WindowSource, net, cfg, device, indices=None, cutoff: float = 0.5,
+def gene_links(source: WindowSource, model, indices=None, cutoff: float = 0.5,
                min_length: int = 50, merge_gap: int = 100, min_score: float = 0.0,
                batch_size: int = 8, cell_type: str = "seq2exp",
-               show_progress: bool = True) -> pd.DataFrame:
+               progress: bool = True) -> pd.DataFrame:
     """Element–gene links of every gene (or of ``indices``), sorted by position.
 
     Parameters
     ----------
     source : WindowSource
         A store or raw files.
-    net, cfg : the model (``cfg.readout == "additive"``) and its config.
+    model : TrainedModel
+        From :func:`seq2exp_cli.models.checkpoint.load_model`; a Seq2Exp model with the
+        additive readout (``cfg.readout == "additive"``).
     cutoff, min_length, merge_gap : float, int, int
         Element calling, as in :func:`seq2exp_cli.elements.call_elements`.
     min_score : float
@@ -87,13 +88,18 @@ def call_links(source: WindowSource, net, cfg, device, indices=None, cutoff: flo
     -------
     pd.DataFrame with :data:`LINK_COLUMNS`.
     """
-    from .io.bed import sort_intervals
+    from ..errors import Seq2ExpError
+    from ..io.bed import sort_intervals
 
+    cfg = model.config
+    if getattr(cfg, "readout", None) != "additive":
+        raise Seq2ExpError(
+            "this model scores no element-gene links (it has no additive readout); use a model "
+            "trained with the cpu presets (readout=additive), e.g. the bundled one")
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     half = cfg.promoter_bp // 2
     rows = []
-    for w, lo, m, share, contact in _gene_tracks(source, net, cfg, device, idx, batch_size,
-                                                 show_progress):
+    for w, lo, m, share, contact in _gene_tracks(source, model, idx, batch_size, progress):
         g = source.genes.iloc[w.index]
         tss = int(g["tss"])
         for s, e in mask_intervals(m, cutoff, min_length, merge_gap):
@@ -114,30 +120,4 @@ def call_links(source: WindowSource, net, cfg, device, indices=None, cutoff: flo
     return df.reset_index(drop=True)
 
 
-def write_links(df: pd.DataFrame, output: str | os.PathLike | None) -> None:
-    """The links as TSV with a header (atomic to ``output``, or stdout)."""
-    import sys
-
-    from .io.atomic import write_text_atomic
-
-    out = df.assign(contact=df["contact"].round(6), mean_mask=df["mean_mask"].round(4),
-                    Score=df["Score"].round(6))
-    text = out.to_csv(sep="\t", index=False, lineterminator="\n")
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_text_atomic(output, text)
-
-
-def write_bedpe(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """The links as BEDPE (element, TSS) for IGV's interaction track, atomically."""
-    from .io.atomic import write_text_atomic
-
-    lines = [f"{r.chr}\t{r.start}\t{r.end}\t{r.chr}\t{r.TargetGeneTSS}\t{r.TargetGeneTSS + 1}"
-             f"\t{r.name}|{r.TargetGene}\t{int(round(1000 * min(max(r.Score, 0.0), 1.0)))}"
-             "\t.\t.\n" for r in df.itertuples(index=False)]
-    write_text_atomic(path, "".join(lines))
-
-
-__all__ = ["LINK_COLUMNS", "call_links", "write_bedpe", "write_links"]
+__all__ = ["LINK_COLUMNS", "gene_links"]
