@@ -104,6 +104,13 @@ class ModelConfig:
         (:mod:`.readout`): every token's mask reaches the loss in one hop.
     readout_width : int
         Tokens each activity of the additive readout reads (odd).
+    readout_tracks : tuple of str
+        The tracks the readout's activity ``a_t`` reads (those of ``signal_names`` present;
+        none present: every non-contact track).  Accessibility alone by default: whether an
+        open site regulates the gene is then the mask's call, not the activity's.
+    generator_embedding : bool
+        The generator reads the sequence (and signals) through a motif scanner of its own
+        instead of sharing the predictor's, so its filters learn only what the mask needs.
     beta_min : float
         ``b_min``: floor added to the head's softplus and to signal values.
     signal_scale : float
@@ -186,6 +193,8 @@ class ModelConfig:
     sparsity: str = "beta_kl"
     readout: str = "promoter"
     readout_width: int = 5
+    readout_tracks: tuple[str, ...] = ("dnase", "atac")
+    generator_embedding: bool = False
     beta_min: float = 1.0
     signal_scale: float = 10.0
     z_scale: float = 1.0
@@ -213,7 +222,7 @@ class ModelConfig:
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
         self.track_scales = tuple(float(v) for v in self.track_scales)
-        for name in ("signal_names", "signal_weights", "signal_betas"):
+        for name in ("signal_names", "signal_weights", "signal_betas", "readout_tracks"):
             setattr(self, name, tuple(getattr(self, name)))
         self.signal_weights = tuple(float(w) for w in self.signal_weights)
         self.signal_betas = tuple(float(b) for b in self.signal_betas)
@@ -346,7 +355,9 @@ class TrainConfig:
 
     AdamW(``lr``, ``betas``, ``weight_decay``); linear warm-up from ``warmup_start_lr`` to
     ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr`` at ``steps``; gradient
-    norm clipped at ``grad_clip``; ``precision`` "bf16" (autocast) or "fp32".
+    norm clipped at ``grad_clip``; ``precision`` "bf16" (autocast) or "fp32";
+    ``mask_lr_scale`` multiplies the learning rate of the mask's own parameters (generator,
+    its embedding, the mask head: ``Seq2Exp.mask_parameters``).
     """
 
     lr: float = 5e-4
@@ -362,6 +373,7 @@ class TrainConfig:
     seed: int = 2
     eval_every: int = 1_000
     checkpoint_every: int = 5_000
+    mask_lr_scale: float = 1.0
 
     def __post_init__(self) -> None:
         """Normalise the field types, then :meth:`validate`."""
@@ -386,6 +398,7 @@ class TrainConfig:
             f"warmup must lie in [0, steps={self.steps}], got {self.warmup}",
         )
         _check(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
+        _check(self.mask_lr_scale > 0, f"mask_lr_scale must be > 0, got {self.mask_lr_scale}")
         _check(
             self.precision in PRECISIONS,
             f"precision must be one of {PRECISIONS}, got {self.precision!r}",

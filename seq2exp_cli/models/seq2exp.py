@@ -170,8 +170,11 @@ class Seq2Exp(nn.Module):
         else:
             self.feature_mean = self.feature_scale = None
         self.prior_alpha, self.prior_beta = cfg.prior_alpha, cfg.prior_beta
-        self.readout = (ActivityReadout(cfg.signal_names, width=cfg.readout_width)
+        self.readout = (ActivityReadout(cfg.signal_names, cfg.readout_tracks,
+                                        width=cfg.readout_width)
                         if cfg.readout == "additive" else None)
+        self.gen_embed = (SeqSignalEmbedding(d, cfg.n_signals, cfg.bin_size, cfg.motif_width)
+                          if learned and cfg.generator_embedding else None)
         # the vote form: every track but the contact votes, with the signal weights
         self._vote_weights = tuple(0.0 if n == "contact" else w
                                    for n, w in zip(cfg.signal_names, cfg.signal_weights))
@@ -227,10 +230,25 @@ class Seq2Exp(nn.Module):
             bl = bl.view(B, L // self.cfg.bin_size, self.cfg.bin_size).any(-1)
         return bl
 
+    def mask_parameters(self) -> list[nn.Parameter]:
+        """The parameters only the mask uses: generator, its own embedding, mask head.
+
+        Empty without a learned mask, and with ``share_weights`` (the generator is the
+        predictor).
+        """
+        if self.generator is None or self.cfg.share_weights:
+            return []
+        mods = [self.generator, self.mask_head] + ([self.gen_embed] if self.gen_embed else [])
+        return [p for m in mods for p in m.parameters()]
+
     def _generate(self, seq, signals):
         """Embeddings ``(B, T, d)``, the Beta's ``alpha, beta (B, T)`` and binned signals."""
         seq_emb, sig_emb, binned = self._embed(seq, signals)
-        gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
+        if self.gen_embed is not None:
+            g_seq, g_sig, _ = self.gen_embed(seq, signals)
+            gen_in = g_seq + g_sig if self.cfg.generator_signals else g_seq
+        else:
+            gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
         h = self.generator(gen_in)
         with no_autocast(h.device.type):
             alpha, beta = self._beta_params(h, binned)

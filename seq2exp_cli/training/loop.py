@@ -118,8 +118,8 @@ def train(
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
         model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
     opt = torch.optim.AdamW(
-        model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
-        betas=tuple(train_cfg.betas),
+        param_groups(model, train_cfg.mask_lr_scale), lr=train_cfg.lr,
+        weight_decay=train_cfg.weight_decay, betas=tuple(train_cfg.betas),
     )
     step, best_mse = 0, float("inf")
     closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
@@ -174,7 +174,7 @@ def train(
             lr = lr_at(step, train_cfg.lr, train_cfg.steps, train_cfg.warmup,
                        train_cfg.warmup_start_lr, train_cfg.min_lr)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("lr_scale", 1.0)
             idx = batch_indices(train_idx, train_cfg.batch_size, train_cfg.seed, step)
             if ddp is not None:
                 idx = idx[ddp["rank"]:: ddp["world"]]
@@ -283,6 +283,18 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
     with atomic_dir(run / "best", overwrite=True) as tmp:
         save_model(tmp, model, cfg, meta)
     log.debug("closed-form fit: ridge lambda %s chosen by validation MSE", best[1])
+
+
+def param_groups(model, mask_lr_scale: float = 1.0) -> list[dict]:
+    """AdamW parameter groups: the mask's own parameters (``model.mask_parameters()``) at
+    ``mask_lr_scale`` times the learning rate, the rest at 1 (one group when the scale is 1
+    or the model has no mask of its own)."""
+    own = list(getattr(model, "mask_parameters", lambda: [])())
+    if mask_lr_scale == 1.0 or not own:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    ids = {id(p) for p in own}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": rest, "lr_scale": 1.0}, {"params": own, "lr_scale": float(mask_lr_scale)}]
 
 
 def _ddp_setup() -> dict | None:
