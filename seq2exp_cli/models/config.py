@@ -106,8 +106,9 @@ class ModelConfig:
         Tokens each activity of the additive readout reads (odd).
     readout_tracks : tuple of str
         The tracks the readout's activity ``a_t`` reads (those of ``signal_names`` present;
-        none present: every non-contact track).  Accessibility alone by default: whether an
-        open site regulates the gene is then the mask's call, not the activity's.
+        none present: every non-contact track).  The cpu presets read accessibility alone
+        (``dnase``/``atac``): whether an open site regulates the gene is then the mask's
+        call, not the activity's.
     generator_embedding : bool
         The generator reads the sequence (and signals) through a motif scanner of its own
         instead of sharing the predictor's, so its filters learn only what the mask needs.
@@ -193,7 +194,7 @@ class ModelConfig:
     sparsity: str = "beta_kl"
     readout: str = "promoter"
     readout_width: int = 5
-    readout_tracks: tuple[str, ...] = ("dnase", "atac")
+    readout_tracks: tuple[str, ...] = ("dnase", "h3k27ac", "atac")
     generator_embedding: bool = False
     beta_min: float = 1.0
     signal_scale: float = 10.0
