@@ -100,7 +100,14 @@ def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
 
     last = json.loads((killed / "last" / "config.json").read_text())
     assert last["meta"]["step"] == 4
-    train(store_path, killed, m, t, device="cpu", resume=True, log_every=1, show_progress=False)
+    # resumed with other settings given (as a user retyping the command might): the run's
+    # recorded configs win, so the weights still match the uninterrupted run bit for bit
+    import dataclasses
+
+    other_m = dataclasses.replace(m, d_model=2 * m.d_model)
+    other_t = dataclasses.replace(t, lr=10 * t.lr)
+    train(store_path, killed, other_m, other_t, device="cpu", resume=True, log_every=1,
+          show_progress=False)
     a = load_file(str(full / "last" / "model.safetensors"))
     b = load_file(str(killed / "last" / "model.safetensors"))
     assert a.keys() == b.keys()

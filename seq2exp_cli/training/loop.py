@@ -48,6 +48,32 @@ def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_
     return m, pred
 
 
+def _recorded_configs(run: Path, model_cfg, train_cfg):
+    """Return the model and training configs a run recorded in ``run.json``.
+
+    A resumed run continues as it was started, whatever options the resuming command was
+    given; options that differ are named in a warning.
+    """
+    from ..models.config import TrainConfig
+    from ..models.registry import config_from_dict, model_type_of
+
+    rec = json.loads((run / "run.json").read_text())
+    m = config_from_dict(rec.get("model_type", "seq2exp"), rec["model"])
+    t = TrainConfig.from_dict(rec["train"])
+    if model_type_of(model_cfg) != model_type_of(m):
+        log.warning("%s: resuming the recorded %s model, not --model %s", run,
+                    model_type_of(m), model_type_of(model_cfg))
+    else:
+        given = {**model_cfg.to_dict(), **train_cfg.to_dict()}
+        kept = {**m.to_dict(), **t.to_dict()}
+        ignore = {"feature_mean", "feature_scale", "track_scales"}
+        diff = sorted(k for k in kept if k not in ignore and k in given and given[k] != kept[k])
+        if diff:
+            log.warning("%s: resuming with the run's recorded settings; ignoring the given %s",
+                        run, ", ".join(diff))
+    return m, t
+
+
 def train(
     store_path: str | Path,
     run_dir: str | Path,
@@ -90,6 +116,8 @@ def train(
     ddp = _ddp_setup()
     store = Store(store_path)
     run = Path(run_dir)
+    if resume and (run / "run.json").exists():
+        model_cfg, train_cfg = _recorded_configs(run, model_cfg, train_cfg)
     dev = resolve_device(device)
     if ddp is not None and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -286,9 +314,12 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
 
 
 def param_groups(model, mask_lr_scale: float = 1.0) -> list[dict]:
-    """AdamW parameter groups: the mask's own parameters (``model.mask_parameters()``) at
-    ``mask_lr_scale`` times the learning rate, the rest at 1 (one group when the scale is 1
-    or the model has no mask of its own)."""
+    """Return AdamW parameter groups: the mask's own parameters at ``mask_lr_scale``.
+
+    The mask's parameters (``model.mask_parameters()``) train at ``mask_lr_scale`` times the
+    learning rate, the rest at 1 (one group when the scale is 1 or the model has no mask of
+    its own).
+    """
     own = list(getattr(model, "mask_parameters", lambda: [])())
     if mask_lr_scale == 1.0 or not own:
         return [{"params": list(model.parameters()), "lr_scale": 1.0}]
