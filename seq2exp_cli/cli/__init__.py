@@ -38,6 +38,10 @@ _TYPE_METAVARS = {"Path": "PATH", "int": "INT", "float": "NUMBER", "str": "TEXT"
 def _set_metavars(params) -> None:
     """Give every parameter a metavar for the help page: none on flags, a word otherwise."""
     for p in params:
+        if p.param_type_name == "argument":
+            # the name column already shows the metavar (STORE); no <path> beside it
+            p.display_type_rich = lambda ctx: ""
+            continue
         if getattr(p, "is_flag", False) or getattr(p, "count", False):
             p.metavar = ""
         elif p.metavar is None:
@@ -67,6 +71,15 @@ class Command(TyperCommand):
         _set_metavars(self.get_params(ctx))
         self.help = _reflow(self.help)
         return super().format_help(ctx, formatter)
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        """``[OPTIONS] STORE`` (Typer writes a required argument as ``{STORE}``)."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for p in self.get_params(ctx):
+            if p.param_type_name == "argument":
+                name = p.metavar or p.name.upper()
+                pieces.append(name if p.required else f"[{name}]")
+        return pieces
 
 
 class Group(TyperGroup):

@@ -36,5 +36,5 @@ def main(
                             batch_size=batch_size)
     write_tsv(df, output, float_format="%.6f")
     n = len(df)
-    print(f"seq2exp: predicted {n:,} gene{'' if n == 1 else 's'} on {model.device}; wrote "
-          f"{output if output is not None else 'them to stdout'}", file=sys.stderr)
+    print(f"seq2exp: predicted {n:,} gene{'' if n == 1 else 's'} on {model.device}, written "
+          f"to {output if output is not None else 'stdout'}", file=sys.stderr)

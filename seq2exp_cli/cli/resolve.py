@@ -47,10 +47,10 @@ def _shown(p: Path) -> str:
         return str(p)
 
 
-def _report(name: str, p: Path, where: str) -> None:
+def _report(name: str, shown: str, where: str) -> None:
     if name not in _REPORTED:
         _REPORTED.add(name)
-        log.info("using --%s %s from %s", name.replace("_", "-"), _shown(p), where)
+        log.info("using --%s %s from %s", name.replace("_", "-"), shown, where)
 
 
 @lru_cache(maxsize=8)
@@ -76,7 +76,7 @@ def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
         p = Path(env)
         if not p.exists():
             raise Seq2ExpError(f"{p}: file not found (from SEQ2EXP_{name.upper()}); fix the variable")
-        _report(name, p, f"$SEQ2EXP_{name.upper()}")
+        _report(name, env, f"$SEQ2EXP_{name.upper()}")  # as the variable says
         return p
     cfg_path, cfg = _config(os.getcwd())
     if name in cfg:
@@ -87,7 +87,7 @@ def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
             raise Seq2ExpError(f"{_shown(cfg_path)}: '{name} = {cfg[name]}' points to a missing "
                                "file; fix it")
         where = _shown(cfg_path)
-        _report(name, p, where if "/" in where else f"./{where}")
+        _report(name, _shown(p), where if "/" in where else f"./{where}")
         return p
     return None
 
