@@ -123,7 +123,7 @@ def test_compare_peaks_known_answers(sim, tmp_path, cli):
         got[("seq2exp", "covered_bp", "overall")] / ubp)
     assert got[("seq2exp vs peaks", "bp_frac_elements_in_peaks", "overall")] == 1.0
     assert 0 < got[("DNase", "bp_auprc", "overall")] <= 1
-    for m in ("seq2exp", "ABC", "ABC-tracks", "distance", "random"):
+    for m in ("seq2exp", "ABC-table", "ABC-tracks", "distance", "random"):
         assert 0 <= got[(m, "auprc", "all")] <= 1
     genes = pd.read_csv(d / "genes.tsv", sep="\t")
     assert all((("seq2exp", "coverage", g) in got) for g in genes["gene_id"])

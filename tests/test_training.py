@@ -189,6 +189,6 @@ def test_torchrun_two_processes_on_cpu(store_path, tmp_path):
          "--set", "promoter_bp=1000", "--batch-size", "2"],
         capture_output=True, text=True, env={**os.environ, "SEQ2EXP_PROGRESS": "0"}, timeout=240)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stderr.count("run written") == 1  # one rank reports
+    assert r.stderr.count("wrote run") == 1  # one rank reports
     steps = [int(l.split("\t")[0]) for l in (run / "train_metrics.tsv").read_text().splitlines()[1:]]
     assert steps == [4] and (run / "best" / "model.safetensors").exists()

@@ -12,6 +12,12 @@ from ..errors import Seq2ExpError
 from .options import DeviceOpt, output_option
 from .train import KeepOpt, SetOpt, set_overrides
 
+EXAMPLES = """
+seq2exp benchmark store/ -o bench/ --models seq2exp-soft,epinformer,abc --seeds 2,22,222
+seq2exp benchmark store/ -o bench/ --truth sim/truth_elements.bed --dnase sim/dnase.bw --steps 400
+seq2exp benchmark store/ -o bench/ --resume
+"""
+
 
 def _ints(text: str, flag: str) -> list[int]:
     try:
@@ -27,17 +33,17 @@ def _file(path: Optional[Path], flag: str) -> Optional[Path]:
 
 
 def main(
-    store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess` (test genes need targets).")],
-    output: Annotated[Path, output_option("Benchmark folder (created; rerunning continues it).")],
-    models: Annotated[str, typer.Option(help="Comma-separated, any of: seq2exp-soft, seq2exp-hard, caduceus-signals, caduceus-seq, epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp-soft,seq2exp-hard,caduceus-signals,caduceus-seq",
-    seeds: Annotated[str, typer.Option(help="Comma-separated random seeds, one run per model and seed.")] = "2,22,222",
-    preset: Annotated[str, typer.Option(help="Configuration preset (cpu or paper); seq2exp-hard uses its -hard counterpart.")] = "cpu",
-    steps: Annotated[Optional[int], typer.Option(help="Optimiser steps per run (default: the preset's).")] = None,
+    store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess` (test genes need targets).", metavar="STORE")],
+    output: Annotated[Path, output_option("Benchmark folder (created; rerunning continues it).", metavar="DIR")],
+    models: Annotated[str, typer.Option(metavar="MODELS", help="Comma-separated, any of: seq2exp-soft, seq2exp-hard, caduceus-signals, caduceus-seq, epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp-soft,seq2exp-hard,caduceus-signals,caduceus-seq",
+    seeds: Annotated[str, typer.Option(metavar="SEEDS", help="Comma-separated random seeds, one run per model and seed.")] = "2,22,222",
+    preset: Annotated[str, typer.Option(metavar="PRESET", help="Configuration preset (cpu or paper); seq2exp-hard uses its -hard counterpart.")] = "cpu",
+    steps: Annotated[Optional[int], typer.Option(metavar="N", help="Optimiser steps per run (default: the preset's).")] = None,
     set_: SetOpt = None,
     device: DeviceOpt = "auto",
-    truth: Annotated[Optional[Path], typer.Option(help="Known elements (truth_elements.bed) for Table 2.")] = None,
-    dnase: Annotated[Optional[Path], typer.Option(help="DNase bigWig that MACS3 calls peaks on (Table 2).")] = None,
-    h3k27ac: Annotated[Optional[Path], typer.Option(help="H3K27ac bigWig (optional, passed to compare-peaks).")] = None,
+    truth: Annotated[Optional[Path], typer.Option(metavar="FILE", help="Known elements (truth_elements.bed) for Table 2.")] = None,
+    dnase: Annotated[Optional[Path], typer.Option(metavar="FILE", help="DNase bigWig that MACS3 calls peaks on (Table 2).")] = None,
+    h3k27ac: Annotated[Optional[Path], typer.Option(metavar="FILE", help="H3K27ac bigWig (optional, passed to compare-peaks).")] = None,
     keep_fraction: KeepOpt = 0.10,
     resume: Annotated[bool, typer.Option("--resume", help="Continue interrupted runs from their last checkpoint.")] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Predicted-vs-measured PNG of each model's best seed.")] = True,

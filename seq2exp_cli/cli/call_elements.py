@@ -12,6 +12,14 @@ from .options import (BatchOpt, GeneOpt, InputOptions, OutOpt, SplitOpt, input_o
                       writable_output)
 
 
+READS_INPUTS = True
+EXAMPLES = """
+seq2exp call-elements > elements.bed         # inputs from seq2exp.toml, the bundled model
+seq2exp call-elements --store store/ --model run/ --bigwig mask.bw -o elements.bed
+seq2exp call-elements --split test --top-bases 0.1 --merged | bedtools merge -i - > top10.bed
+"""
+
+
 @input_options()
 def main(
     inputs: InputOptions,
@@ -35,4 +43,8 @@ def main(
                        min_length=min_length, merge_gap=merge_gap, top_fraction=top_bases,
                        merged=not per_gene, bigwig=bigwig, batch_size=batch_size)
     write_elements(df, output)
-    print(f"seq2exp: {len(df)} elements", file=sys.stderr)
+    n = len(df)
+    where = output if output is not None else "stdout"
+    mask = f"; wrote the per-bp mask to {bigwig}" if bigwig is not None else ""
+    print(f"seq2exp: wrote {n:,} element{'' if n == 1 else 's'} to {where}{mask}",
+          file=sys.stderr)

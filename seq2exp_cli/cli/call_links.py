@@ -12,6 +12,14 @@ from .options import (BatchOpt, GeneOpt, InputOptions, OutOpt, SplitOpt, input_o
                       writable_output)
 
 
+READS_INPUTS = True
+EXAMPLES = """
+seq2exp call-links > links.tsv               # needs a model with the additive readout
+seq2exp call-links --store store/ --model run/ --bedpe links.bedpe -o links.tsv
+seq2exp compare-peaks --links links.tsv --crispri truth_crispri.tsv --genes genes.tsv
+"""
+
+
 @input_options()
 def main(
     inputs: InputOptions,
@@ -38,6 +46,8 @@ def main(
     write_links(df, output)
     if bedpe is not None:
         write_bedpe(df, bedpe)
-    where = f" to {output}" if output is not None else ""
+    where = f" to {output}" if output is not None else " to stdout"
     extra = f" and {bedpe}" if bedpe is not None else ""
-    print(f"seq2exp: wrote {len(df)} element-gene links{where}{extra}", file=sys.stderr)
+    n = len(df)
+    print(f"seq2exp: wrote {n:,} element-gene link{'' if n == 1 else 's'}{where}{extra}",
+          file=sys.stderr)

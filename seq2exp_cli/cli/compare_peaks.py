@@ -13,9 +13,17 @@ import typer
 
 from .options import DnaseOpt, GenesOpt, H3k27acOpt, _existing, output_option, writable_output
 
+READS_INPUTS = True
+EXAMPLES = """
+seq2exp compare-peaks --call-peaks --split all --peaks-out macs3_peaks.narrowPeak > /dev/null
+seq2exp compare-peaks --mask mask.bw --truth truth_elements.bed --call-peaks --split all
+seq2exp compare-peaks --elements elements.bed --peaks macs3_peaks.narrowPeak --store store/ -o cmp --plot-dir plots/
+seq2exp compare-peaks --links links.tsv --crispri truth_crispri.tsv --split all
+"""
 
-def _file(flag: str, text: str):
-    return typer.Option(flag, help=text, callback=_existing, show_default=False)
+
+def _file(flag: str, text: str, metavar: str = "FILE"):
+    return typer.Option(flag, help=text, callback=_existing, show_default=False, metavar=metavar)
 
 
 def main(
@@ -24,7 +32,8 @@ def main(
     mask: Annotated[Path | None, _file(
         "--mask", "Learned mask bigWig (instead of --elements).")] = None,
     mask_cutoff: Annotated[float, typer.Option(
-        "--mask-cutoff", help="With --mask: bp with mask >= this form the elements.")] = 0.5,
+        "--mask-cutoff", help="With --mask: bp with mask >= this form the elements.",
+        metavar="NUMBER")] = 0.5,
     truth: Annotated[Path | None, _file(
         "--truth", "Planted elements (truth_elements.bed; name = enhancer/decoy/promoter).")] = None,
     peaks: Annotated[Path | None, _file("--peaks", "Peaks: narrowPeak or BED.")] = None,
@@ -35,11 +44,12 @@ def main(
     genes: GenesOpt = None,
     store: Annotated[Path | None, typer.Option(
         "--store", help="Dataset store (genes, splits, chromosome sizes, window).",
-        show_default=False)] = None,
-    split: Annotated[str, typer.Option(help="Genes of this split: train, val, test or all.")] = "test",
+        show_default=False, metavar="STORE")] = None,
+    split: Annotated[str, typer.Option(help="Genes of this split: train, val, test or all.",
+                                       metavar="SPLIT")] = "test",
     window: Annotated[int | None, typer.Option(
         "--window", help="Window width in bp, centred on the TSS (default: the store's, "
-        "else 200000).", show_default=False)] = None,
+        "else 200000).", show_default=False, metavar="BP")] = None,
     chrom_sizes: Annotated[Path | None, _file(
         "--chrom-sizes", "chrom<TAB>size file (default: the store's, else a bigWig's).")] = None,
     crispri: Annotated[Path | None, _file(
@@ -48,32 +58,57 @@ def main(
         "--links", "Element-gene links from `seq2exp call-links` (scored against --crispri).")] = None,
     macs3_cutoff: Annotated[float | None, typer.Option(
         "--macs3-cutoff", help="bdgpeakcall -c (default: the --macs3-quantile of DNase per bp "
-        "over the windows).", show_default=False)] = None,
-    macs3_quantile: Annotated[float, typer.Option("--macs3-quantile")] = 0.9,
-    macs3_min_length: Annotated[int, typer.Option("--macs3-min-length", help="bdgpeakcall -l (bp).")] = 150,
-    macs3_max_gap: Annotated[int, typer.Option("--macs3-max-gap", help="bdgpeakcall -g (bp).")] = 50,
+        "over the windows).", show_default=False, metavar="NUMBER")] = None,
+    macs3_quantile: Annotated[float, typer.Option(
+        "--macs3-quantile", metavar="Q", help="Without --macs3-cutoff: call peaks above this "
+        "quantile of the per-bp DNase over the evaluated windows (0.9: the top 10 %).")] = 0.9,
+    macs3_min_length: Annotated[int, typer.Option("--macs3-min-length", help="bdgpeakcall -l (bp).", metavar="BP")] = 150,
+    macs3_max_gap: Annotated[int, typer.Option("--macs3-max-gap", help="bdgpeakcall -g (bp).", metavar="BP")] = 50,
+    peaks_out: Annotated[Path | None, typer.Option(
+        "--peaks-out", help="With --call-peaks: keep MACS3's peaks in this narrowPeak "
+        "(default PREFIX.macs3.narrowPeak with -o).", show_default=False,
+        callback=writable_output, metavar="FILE")] = None,
     output: Annotated[Path | None, output_option(
-        "Write PREFIX.tsv (method, metric, value, scope) and PREFIX.md.")] = None,
+        "Write PREFIX.tsv (method, metric, value, scope) and PREFIX.md.", metavar="PREFIX")] = None,
     plot_dir: Annotated[Path | None, typer.Option(
-        "--plot-dir", help="Folder for PR-curve PNGs (bp-level, links).", show_default=False,
-        callback=writable_output)] = None,
+        "--plot-dir", help="Folder for the PR curves (pr_bp.png, pr_links.png).",
+        show_default=False, callback=writable_output, metavar="DIR")] = None,
 ) -> None:
     """Compare learned elements with DNase peaks inside the genes' windows.
 
     Universe: the chosen genes' windows (TSS ± window/2) minus promoters.
 
     Reports mask ratio vs peak coverage and bp / interval overlap; with --truth
-    precision, recall, F1, AUPRC and decoy FPR; with --crispri link AUPRC.
+    precision, recall, F1, AUPRC and decoy FPR; with --crispri link AUPRC.  The report
+    says whether the seq2exp scores came from intervals (--elements) or the per-bp mask
+    (--mask), and why the two differ.
     """
     from ..evaluation.compare import compare_peaks_files
+    from .resolve import find_input
+
+    if peaks_out is not None and not call_peaks:
+        from ..errors import Seq2ExpError
+
+        raise Seq2ExpError("--peaks-out keeps the peaks of --call-peaks; add --call-peaks")
+    if store is None:
+        genes = find_input("genes", genes)
+    if call_peaks or truth is not None or crispri is not None:
+        dnase = find_input("dnase", dnase)
+        h3k27ac = find_input("h3k27ac", h3k27ac)
 
     rep = compare_peaks_files(
         genes=genes, store=store, split=split, window=window, chrom_sizes=chrom_sizes, elements=elements, mask=mask, truth=truth,
         peaks=peaks, call_peaks=call_peaks, dnase=dnase, h3k27ac=h3k27ac, crispri=crispri,
-        links=links, out_prefix=output, plot_dir=plot_dir, mask_cutoff=mask_cutoff,
+        links=links, out_prefix=output, plot_dir=plot_dir, peaks_out=peaks_out,
+        mask_cutoff=mask_cutoff,
         macs3_cutoff=macs3_cutoff, macs3_quantile=macs3_quantile,
         macs3_min_length=macs3_min_length, macs3_max_gap=macs3_max_gap)
     sys.stdout.write(rep.to_markdown())
     sys.stdout.flush()
-    if output is not None:
-        print(f"seq2exp: wrote {output}.tsv and {output}.md", file=sys.stderr)
+    wrote = [f"{output}.tsv", f"{output}.md"] if output is not None else []
+    if call_peaks and (peaks_out is not None or output is not None):
+        wrote.append(str(peaks_out or f"{output}.macs3.narrowPeak"))
+    if plot_dir is not None:
+        wrote += [str(p) for p in (plot_dir / "pr_bp.png", plot_dir / "pr_links.png")
+                  if p.exists()]
+    print("seq2exp: wrote the report to " + ", ".join(["stdout", *wrote]), file=sys.stderr)

@@ -10,9 +10,15 @@ import typer
 
 from ..store import Store
 
+EXAMPLES = """
+seq2exp inspect store/
+seq2exp inspect store/ --json | python -m json.tool
+"""
+
 
 def main(
-    store: Annotated[Path, typer.Argument(help="Store directory written by `seq2exp preprocess`.")],
+    store: Annotated[Path, typer.Argument(help="Store directory written by `seq2exp preprocess`.",
+                                          metavar="STORE")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Summarise a dataset store: genes, splits, targets, signals."""

@@ -22,6 +22,10 @@ import typer
 from ..errors import InputError, Seq2ExpError
 
 
+#: the help panel of the shared input options; its title states where missing ones are found
+INPUTS = "Inputs (the flag, else $SEQ2EXP_NAME, else seq2exp.toml)"
+
+
 def _existing(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Path]) -> Optional[Path]:
     """Reject a missing input file at parse time, as a one-line error (exit code 2)."""
     if value is not None and not Path(value).exists():
@@ -63,84 +67,91 @@ def writable_output(ctx: typer.Context, param: typer.CallbackParam, value):
     return value
 
 
-def output_option(help: str) -> typer.models.OptionInfo:
+def output_option(help: str, metavar: str = "FILE") -> typer.models.OptionInfo:
     """``-o/--output PATH``: where a command writes its result (checked at parse time)."""
     return typer.Option("--output", "-o", help=help, callback=writable_output,
-                        show_default=False)
+                        show_default=False, metavar=metavar)
 
 
 FastaOpt = Annotated[
     Optional[Path],
-    typer.Option("--fasta", "-g", help="Genome FASTA (env SEQ2EXP_FASTA, or seq2exp.toml).",
-                 callback=_existing, show_default=False),
+    typer.Option("--fasta", "-g", help="Genome FASTA (a .fai is built when missing).",
+                 callback=_existing, show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 GenesOpt = Annotated[
     Optional[Path],
     typer.Option("--genes", help="Genes: TSV (gene_id, chrom, tss, strand[, name]), BED6 or GTF/GFF3.",
-                 callback=_existing, show_default=False),
+                 callback=_existing, show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 DnaseOpt = Annotated[
     Optional[Path],
     typer.Option("--dnase", help="DNase-seq (or ATAC) bigWig; shorthand for --track dnase=FILE.",
-                 callback=_existing, show_default=False),
+                 callback=_existing, show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 H3k27acOpt = Annotated[
     Optional[Path],
     typer.Option("--h3k27ac", help="H3K27ac bigWig; shorthand for --track h3k27ac=FILE.",
-                 callback=_existing, show_default=False),
+                 callback=_existing, show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 TrackOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--track", help="Named bigWig track NAME=FILE (repeatable).", show_default=False),
+    typer.Option("--track", help="Named bigWig track NAME=FILE (repeatable).", show_default=False,
+                 metavar="NAME=FILE", rich_help_panel=INPUTS),
 ]
 HicOpt = Annotated[
     Optional[Path],
     typer.Option("--hic", help="Hi-C contacts: .hic, .cool or .mcool (default: ABC power law).",
-                 callback=_existing, show_default=False),
+                 callback=_existing, show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 BlacklistOpt = Annotated[
     Optional[Path],
     typer.Option("--blacklist", "-bl", help="BED of regions to mask out.", callback=_existing,
-                 show_default=False),
+                 show_default=False, metavar="FILE", rich_help_panel=INPUTS),
 ]
 TargetsOpt = Annotated[
     Optional[Path],
-    typer.Option("--targets", help="TSV gene_id, value (raw CAGE/RNA) [+ feature columns].",
-                 callback=_existing, show_default=False),
+    typer.Option("--targets", help="TSV gene_id, value (raw CAGE/RNA), then optional feature "
+                 "columns.", callback=_existing, show_default=False, metavar="FILE",
+                 rich_help_panel=INPUTS),
 ]
 StoreOpt = Annotated[
     Optional[Path],
-    typer.Option("--store", help="Dataset store (instead of raw input files).", show_default=False),
+    typer.Option("--store", help="Dataset store from `seq2exp preprocess` (instead of raw input "
+                 "files).", show_default=False, metavar="STORE"),
 ]
 ModelOpt = Annotated[
     Optional[Path],
-    typer.Option("--model", "-m", help="Trained model: a run folder, checkpoint folder or the bundled "
-                 "weights (default: weights/ bundled with seq2exp).", show_default=False),
+    typer.Option("--model", "-m", help="Trained model: a run folder of `seq2exp train`, a "
+                 "checkpoint folder or a .safetensors file (default: the model bundled in "
+                 "weights/).", show_default=False, metavar="RUN", rich_help_panel=INPUTS),
 ]
 DeviceOpt = Annotated[
-    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N.")
+    str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N.",
+                      metavar="DEVICE")
 ]
 OutOpt = Annotated[
     Optional[Path], output_option("Output file (written atomically); default stdout."),
 ]
 ResolutionOpt = Annotated[
-    int, typer.Option("--resolution", help="Hi-C bin size in bp.")
+    int, typer.Option("--resolution", help="Hi-C bin size in bp.", metavar="BP")
 ]
 NormOpt = Annotated[
-    str, typer.Option("--normalization", help="Hi-C normalisation: NONE, VC, KR or SCALE.")
+    str, typer.Option("--normalization", help="Hi-C normalisation: NONE, VC, KR or SCALE.",
+                      metavar="NAME")
 ]
 WindowOpt = Annotated[
-    int, typer.Option("--window", help="Window width in bp, centred on the TSS.")
+    int, typer.Option("--window", help="Window width in bp, centred on the TSS.", metavar="BP")
 ]
 GeneOpt = Annotated[
     Optional[list[str]],
-    typer.Option("--gene", help="Only these genes (id or name; repeatable).", show_default=False),
+    typer.Option("--gene", help="Only these genes (id or name; repeatable).", show_default=False,
+                 metavar="GENE"),
 ]
 SplitOpt = Annotated[
     Optional[str], typer.Option("--split", help="Only genes of this split (train, val, test).",
-                                show_default=False),
+                                show_default=False, metavar="SPLIT"),
 ]
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Genes per batch.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Genes per batch.", metavar="N")]
 
 
 @dataclass

@@ -11,14 +11,21 @@ import typer
 from ..errors import Seq2ExpError
 from .options import output_option
 
+EXAMPLES = """
+seq2exp plot-training run/ -o curve.png
+seq2exp plot-training run/ -o curve.pdf
+"""
+
 
 def main(
-    run: Annotated[Path, typer.Argument(help="Run folder written by `seq2exp train`.")],
-    output: Annotated[Path, output_option("PNG to write.")],
+    run: Annotated[Path, typer.Argument(help="Run folder written by `seq2exp train`.",
+                                        metavar="RUN")],
+    output: Annotated[Path, output_option("Figure to write: .png, .svg or .pdf.")],
 ) -> None:
     """Draw training loss and validation MSE / Pearson against step."""
-    from ..plot import plot_training_curve
+    from ..plot import figure_format, plot_training_curve
 
+    figure_format(output)
     if not (run / "train_metrics.tsv").exists():
         raise Seq2ExpError(f"{run}: no train_metrics.tsv; is it a run folder of `seq2exp train`?")
     plot_training_curve(run, output)

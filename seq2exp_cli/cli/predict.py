@@ -6,6 +6,14 @@ import sys
 
 from .options import BatchOpt, GeneOpt, InputOptions, OutOpt, SplitOpt, input_options
 
+READS_INPUTS = True
+EXAMPLES = """
+seq2exp predict > predictions.tsv           # inputs from seq2exp.toml, the bundled model
+seq2exp predict --genes genes.tsv --dnase dnase.bw --h3k27ac h3k27ac.bw --hic contacts.hic --fasta genome.fa > predictions.tsv
+seq2exp predict --store store/ --model run/ --split test -o pred_test.tsv
+seq2exp predict --gene MYC --gene GATA1
+"""
+
 
 @input_options()
 def main(
@@ -26,5 +34,7 @@ def main(
     model, source = model_and_source(inputs)
     df = predict_expression(source, model, indices=source.select(split, gene),
                             batch_size=batch_size)
-    write_tsv(df, output)
-    print(f"seq2exp: predicted {len(df)} genes on {model.device}", file=sys.stderr)
+    write_tsv(df, output, float_format="%.6f")
+    n = len(df)
+    print(f"seq2exp: predicted {n:,} gene{'' if n == 1 else 's'} on {model.device}, written "
+          f"to {output if output is not None else 'stdout'}", file=sys.stderr)

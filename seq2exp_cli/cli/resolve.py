@@ -13,11 +13,13 @@ The project config is ``seq2exp.toml`` in the working directory or one of its pa
     model = "../weights"
 
 Relative paths are relative to the config file.  Environment variables
-``SEQ2EXP_<NAME>`` (e.g. ``SEQ2EXP_FASTA``) override the config.
+``SEQ2EXP_<NAME>`` (e.g. ``SEQ2EXP_FASTA``) override the config.  Each input found in
+either is named once on stderr (``seq2exp: using --fasta genome.fa from ./seq2exp.toml``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from functools import lru_cache
@@ -26,6 +28,29 @@ from pathlib import Path
 from ..errors import Seq2ExpError
 
 CONFIG_NAME = "seq2exp.toml"
+
+log = logging.getLogger("seq2exp_cli.cli")
+_REPORTED: set[str] = set()
+
+
+def reset_reported() -> None:
+    """Forget which inputs were named (each command invocation names its own once)."""
+    _REPORTED.clear()
+    _config.cache_clear()
+
+
+def _shown(p: Path) -> str:
+    """``p`` relative to the working folder when it lies below it, else as it is."""
+    try:
+        return os.path.relpath(p) if Path(p).resolve().is_relative_to(Path.cwd()) else str(p)
+    except (OSError, ValueError):
+        return str(p)
+
+
+def _report(name: str, shown: str, where: str) -> None:
+    if name not in _REPORTED:
+        _REPORTED.add(name)
+        log.info("using --%s %s from %s", name.replace("_", "-"), shown, where)
 
 
 @lru_cache(maxsize=8)
@@ -51,6 +76,7 @@ def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
         p = Path(env)
         if not p.exists():
             raise Seq2ExpError(f"{p}: file not found (from SEQ2EXP_{name.upper()}); fix the variable")
+        _report(name, env, f"$SEQ2EXP_{name.upper()}")  # as the variable says
         return p
     cfg_path, cfg = _config(os.getcwd())
     if name in cfg:
@@ -58,7 +84,10 @@ def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
         if not p.is_absolute():
             p = cfg_path.parent / p
         if not p.exists():
-            raise Seq2ExpError(f"{cfg_path}: '{name} = {cfg[name]}' points to a missing file; fix it")
+            raise Seq2ExpError(f"{_shown(cfg_path)}: '{name} = {cfg[name]}' points to a missing "
+                               "file; fix it")
+        where = _shown(cfg_path)
+        _report(name, _shown(p), where if "/" in where else f"./{where}")
         return p
     return None
 

@@ -13,6 +13,12 @@ from ..errors import Seq2ExpError
 from ..progress import progress_bar, stderr_console
 from .options import output_option, writable_output
 
+EXAMPLES = """
+seq2exp simulate sim --size example --seed 0     # 5 Mb, 47 genes, a few seconds
+seq2exp simulate sim --size train --seed 1 --force
+seq2exp simulate sim_rpm --size ci --track-units rpm
+"""
+
 #: stages reported by the simulator (generation, then writing)
 _STAGES = (
     "layout",
@@ -33,27 +39,29 @@ def main(
     outdir: Annotated[
         Optional[Path],
         typer.Argument(help="Output folder (created; must not exist unless --force); or -o.",
-                       callback=writable_output, show_default=False),
+                       callback=writable_output, show_default=False, metavar="OUTDIR"),
     ] = None,
-    output: Annotated[Optional[Path], output_option("Output folder (instead of OUTDIR).")] = None,
+    output: Annotated[Optional[Path], output_option("Output folder (instead of OUTDIR).", metavar="DIR")] = None,
     size: Annotated[
         str,
         typer.Option(
             "--size",
             help="Size of the cell type: ci (~3.5 Mb, ~35 genes), example (~5 Mb), "
             "train (~60 Mb, ~600 genes), large (hg38's chromosomes at 22 %: 667 Mb, "
-            "~6,700 genes).",
+            "~6,700 genes).", metavar="SIZE",
         ),
     ] = "ci",
     seed: Annotated[
-        int, typer.Option("--seed", "-s", help="Random seed; the same seed gives identical data.")
+        int, typer.Option("--seed", "-s", metavar="INT",
+                          help="Random seed; the same seed gives identical data.")
     ] = 0,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Replace OUTDIR if it exists.")
     ] = False,
     genes_per_mb: Annotated[
         float | None,
-        typer.Option("--genes-per-mb", help="Override the gene density (default ~10 per Mb)."),
+        typer.Option("--genes-per-mb", help="Override the gene density (default ~10 per Mb).",
+                     metavar="NUMBER"),
     ] = None,
     track_units: Annotated[
         str,
@@ -61,14 +69,20 @@ def main(
             "--track-units",
             help="Units of the DNase/H3K27ac bigWigs: signal (the model's own), rpm (reads per "
             "million coverage) or counts (Poisson read coverage): another lab's pipeline.",
+            metavar="UNITS",
         ),
     ] = "signal",
     track_scale: Annotated[
         float,
-        typer.Option("--track-scale", help="Multiply both bigWigs by this factor (e.g. 10)."),
+        typer.Option("--track-scale", help="Multiply both bigWigs by this factor (e.g. 10).",
+                     metavar="NUMBER"),
     ] = 1.0,
 ) -> None:
-    """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth."""
+    """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth.
+
+    The folder also gets a seq2exp.toml naming its inputs, so that commands run inside it
+    need no input flags.
+    """
     from ..simulate import PRESETS as SIZES
     from ..simulate import simulate
 
@@ -109,11 +123,15 @@ def main(
         )
         bar.update(task, completed=len(_STAGES), description="simulate: done")
     s = res.summary
+    c = s["counts"]
     console.print(
-        f"[bold]wrote[/bold] {res.outdir} ({len(res.files)} files, "
-        f"{s['seconds']['total']:.1f} s; noise ceiling "
-        f"{s['noise_ceiling']['pearson_log10_all']:.3f})"
-    )
+        f"[bold]wrote[/bold] {outdir} ({len(res.files)} files, {s['seconds']['total']:.1f} s; "
+        f"{c['genes']} genes, {c['genes_heldout']} without a target; noise ceiling "
+        f"{s['noise_ceiling']['pearson_log10_all']:.3f}, test "
+        f"{s['noise_ceiling']['pearson_log10_test']:.3f})", highlight=False, soft_wrap=True)
     for f in res.files:
         size = f.stat().st_size if f.exists() else 0
-        console.print(f"  {f}  [dim]{size / 1e6:.2f} MB[/dim]")
+        console.print(f"  {Path(outdir) / f.name}  [dim]{size / 1e6:.2f} MB[/dim]",
+                      highlight=False, soft_wrap=True)
+    console.print(f"{Path(outdir) / 'seq2exp.toml'} names these inputs: commands run in "
+                  f"{outdir} need no input flags", highlight=False, soft_wrap=True)

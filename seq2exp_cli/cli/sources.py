@@ -26,11 +26,14 @@ def load_model(inputs: InputOptions):
     return load(find_input("model", inputs.model), device=resolve_device(inputs.device))
 
 
-def open_source(inputs: InputOptions, window_bp: int, needed: tuple[str, ...] = ()):
+def open_source(inputs: InputOptions, window_bp: int, needed: tuple[str, ...] = (),
+                model_name: str | None = None):
     """Open the :class:`~seq2exp_cli.store.windows.WindowSource` the options name.
 
     ``needed`` names the model's signals: a needed track that no flag gives is looked up
-    in the environment / project config (``SEQ2EXP_H3K27AC``, ``h3k27ac = ...``).
+    in the environment / project config (``SEQ2EXP_H3K27AC``, ``h3k27ac = ...``); one found
+    nowhere is a one-line error naming the three ways to give it (``model_name`` names the
+    model in it).
     """
     from ..store.source import open_source as open_windows
 
@@ -54,6 +57,14 @@ def open_source(inputs: InputOptions, window_bp: int, needed: tuple[str, ...] = 
             p = find_input(name, None)
             if p is not None:
                 tracks[name] = p
+    missing = [n for n in needed if n != "contact" and n not in tracks]
+    if missing:
+        flags = ", ".join(f"--{n} FILE.bw" if n in ("dnase", "h3k27ac") else f"--track {n}=FILE.bw"
+                          for n in missing)
+        raise Seq2ExpError(
+            f"the model ({model_name or 'bundled'}) reads the signal(s) {', '.join(missing)}, "
+            f"which no input gives: pass {flags}, set SEQ2EXP_{missing[0].upper()}, or add "
+            f"'{missing[0]} = ...' under [inputs] in seq2exp.toml")
     return open_windows(
         fasta=resolve_fasta(inputs.fasta),
         genes=genes,
@@ -71,4 +82,5 @@ def model_and_source(inputs: InputOptions):
     """Load the model, then open the inputs it needs: ``(model, source)``."""
     model = load_model(inputs)
     cfg = model.config
-    return model, open_source(inputs, cfg.window_bp, tuple(cfg.signal_names))
+    name = str(inputs.model) if inputs.model is not None else None
+    return model, open_source(inputs, cfg.window_bp, tuple(cfg.signal_names), name)

@@ -12,12 +12,21 @@ import typer
 from ..errors import Seq2ExpError
 from .options import DeviceOpt, output_option
 
+EXAMPLES = """
+seq2exp train store/ -o run/                        # the cpu preset, 2 CPU cores
+seq2exp train store/ -o run/ --preset paper --device cuda
+seq2exp train store/ -o run/ --resume               # continue a stopped run
+seq2exp train store/ -o run_epi/ --model epinformer --steps 500 --set lr=0.001
+seq2exp train store/ -o run_fixed/ --mask-from run/ --keep-fraction 0.1
+"""
+
 #: ``--set FIELD=VALUE``: one field of the chosen model's config or of the training config
 SetOpt = Annotated[Optional[list[str]], typer.Option(
-    "--set", help="Override a config field: FIELD=VALUE (repeatable; a bool takes true/false).")]
+    "--set", metavar="FIELD=VALUE",
+    help="Override a config field: FIELD=VALUE (repeatable; a bool takes true/false).")]
 #: the fraction of tokens a fixed mask keeps (``train --mask-from``, ``benchmark`` Table 2)
 KeepOpt = Annotated[float, typer.Option(
-    "--keep-fraction", help="Fraction of tokens a fixed mask keeps (--mask-from / "
+    "--keep-fraction", metavar="FRACTION", help="Fraction of tokens a fixed mask keeps (--mask-from / "
     "--mask-from-peaks; Table 2's matched sparsity).")]
 
 
@@ -32,25 +41,32 @@ def set_overrides(items: Optional[list[str]]) -> dict[str, str]:
 
 
 def main(
-    store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess`.")],
-    output: Annotated[Path, output_option("Run folder to create (or resume).")],
-    preset: Annotated[str, typer.Option(help="Configuration preset: cpu, cpu-hard (this project's mask, 2 CPU cores), gpu, gpu-hard (the same at a GPU's scale), paper, paper-hard (the authors' runs), cpu-paper, cpu-paper-hard (the paper's mask on the cpu networks).")] = "cpu",
-    variant: Annotated[Optional[str], typer.Option(help="Mask variant: soft or hard (default: the preset's).")] = None,
+    store: Annotated[Path, typer.Argument(help="Dataset store from `seq2exp preprocess`.",
+                                          metavar="STORE")],
+    output: Annotated[Path, output_option("Run folder to create (or resume).", metavar="RUN")],
+    preset: Annotated[str, typer.Option(metavar="PRESET", help="Configuration preset: cpu, cpu-hard (this project's mask, 2 CPU cores), gpu, gpu-hard (the same at a GPU's scale), paper, paper-hard (the authors' runs), cpu-paper, cpu-paper-hard (the paper's mask on the cpu networks).")] = "cpu",
+    variant: Annotated[Optional[str], typer.Option(metavar="VARIANT", help="Mask variant: soft or hard (default: the preset's).")] = None,
     device: DeviceOpt = "auto",
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (default: the preset's).")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Optimiser steps (default: the preset's).")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Genes per step.")] = None,
-    signals: Annotated[Optional[str], typer.Option(help="Signals the model uses, comma-separated (default: all of the store's).")] = None,
+    seed: Annotated[Optional[int], typer.Option(metavar="INT", help="Random seed (default: the preset's).")] = None,
+    steps: Annotated[Optional[int], typer.Option(metavar="N", help="Optimiser steps (default: the preset's).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", metavar="N",
+                                                      help="Genes per step.")] = None,
+    signals: Annotated[Optional[str], typer.Option(metavar="NAMES", help="Signals the model uses, comma-separated (default: all of the store's).")] = None,
     use_features: Annotated[bool, typer.Option("--features/--no-features", help="Use the store's per-gene features.")] = True,
     set_: SetOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
-    model: Annotated[str, typer.Option("--model", help="Model to train: seq2exp (the preset's mask variant), seq2exp-soft, seq2exp-hard, caduceus-signals (no mask), caduceus-seq (sequence only), epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp",
+    model: Annotated[str, typer.Option("--model", metavar="MODEL", help="Model to train: seq2exp (the preset's mask variant), seq2exp-soft, seq2exp-hard, caduceus-signals (no mask), caduceus-seq (sequence only), epinformer, epiexpr-1d, epiexpr-3d, simplechrome, abc.")] = "seq2exp",
     arch: Annotated[Optional[str], typer.Option("--arch", hidden=True, help="Old name of --model.")] = None,
-    mask_from: Annotated[Optional[Path], typer.Option("--mask-from", help="Train a fresh predictor on the top --keep-fraction of this trained model's mask (Seq2Exp-retrain).")] = None,
-    mask_from_peaks: Annotated[Optional[Path], typer.Option("--mask-from-peaks", help="Train a fresh predictor on these peaks (narrowPeak/BED) at the same sparsity.")] = None,
+    mask_from: Annotated[Optional[Path], typer.Option("--mask-from", metavar="RUN", help="Train a fresh predictor on the top --keep-fraction of this trained model's mask (Seq2Exp-retrain).")] = None,
+    mask_from_peaks: Annotated[Optional[Path], typer.Option("--mask-from-peaks", metavar="FILE", help="Train a fresh predictor on these peaks (narrowPeak/BED) at the same sparsity.")] = None,
     keep_fraction: KeepOpt = 0.10,
 ) -> None:
-    """Train a model (Seq2Exp or a baseline); select it by validation MSE; checkpoint as it goes."""
+    """Train a model (Seq2Exp or a baseline); select it by validation MSE; checkpoint as it goes.
+
+    Progress: a bar on a terminal; otherwise a line every 20 s (step, loss, validation
+    MSE, tokens/s, time left).  RUN/train_metrics.tsv and RUN/val_metrics.tsv log every
+    step; `seq2exp plot-training RUN -o curve.png` draws them.
+    """
     from ..models.build import ConfigError, build_configs
     from ..models.registry import MODEL_NAMES
     from ..store import Store
@@ -91,7 +107,7 @@ def main(
 
         reader = read_narrowpeak if "narrowpeak" in mask_from_peaks.name.lower() else read_bed
         provider = PeakTopK(reader(mask_from_peaks), keep_fraction)
-    run = train(store, output, model_cfg, train_cfg, device=device, resume=resume,
+    train(store, output, model_cfg, train_cfg, device=device, resume=resume,
                 mask_provider=provider)
     if os.environ.get("RANK", "0") == "0":
-        print(f"seq2exp: run written to {run} (best model in {run / 'best'})", file=sys.stderr)
+        print(f"seq2exp: wrote run {output} (best model in {output / 'best'})", file=sys.stderr)

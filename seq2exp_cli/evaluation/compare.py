@@ -166,6 +166,7 @@ def compare_peaks(
         el_scored = ivs.scored_from_frame(elements.assign(_s=s), "_s")
     if el_df is not None:
         el_set = ivs.intersect(ivs.from_frame(el_df), universe)
+        rep.section(S_COVER, note=_form_note(mask_track is not None, mask_cutoff))
     label = "MACS3" if call_peaks else "peaks"
     if call_peaks:
         if dnase_track is None:
@@ -217,6 +218,21 @@ def compare_peaks(
     return rep
 
 
+def _form_note(from_mask: bool, cutoff: float) -> str:
+    """Say which form the seq2exp scores come from, and why the two forms score differently."""
+    if from_mask:
+        return ("seq2exp scores come from the per-bp mask (--mask): every bp of the universe "
+                "is ranked by its own mask value; the intervals (coverage, overlap, interval "
+                f"precision/recall, decoys) are its runs of bp with mask >= {cutoff:g}. The "
+                "same model's --elements BED usually gets a lower bp_auprc, since there every "
+                "bp outside a called element scores 0 (a tie at the bottom of the ranking).")
+    return ("seq2exp scores come from the called intervals (--elements): each bp inside an "
+            "element scores the element's mean_mask, every other bp 0, so the bases below "
+            "call-elements' cutoff tie at the bottom of the ranking. Pass the per-bp mask "
+            "(call-elements --bigwig mask.bw, then --mask mask.bw) to rank every bp by its "
+            "own value: its bp_auprc is usually higher, and is the one to compare with DNase.")
+
+
 def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks, pk_set,
                    dnase_track, plot_dir, h3k27ac_track=None) -> None:
     enh = ivs.restrict(truth[truth["name"] == "enhancer"], universe)
@@ -265,7 +281,8 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
     rep.add(S_TRUTH, "random", "bp_auprc", prev)
     if plot_dir is not None and curves:
         plot_pr_curves(curves, Path(plot_dir) / "pr_bp.png",
-                       "bp-level PR: planted enhancers in the gene windows", prev)
+                       "bp-level PR: planted enhancers in the gene windows", prev,
+                       xlabel="recall (enhancer bp)", ylabel="precision (bp)")
 
 
 def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
@@ -276,8 +293,9 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
         "seq2exp: max mean_mask of the gene's elements overlapping the element; seq2exp "
         "links: max Score (share of the gene's predicted enhancer drive) of the gene's "
         "call-links rows overlapping the element; ABC: activity x contact normalised over "
-        "the gene's tested elements (the table's activity and contact columns when present: "
-        "on simulated data those are the simulator's own, an oracle); ABC-HiC: the same from "
+        "the gene's tested elements, named ABC-table when it uses the table's activity and "
+        "contact columns (on simulated data those are the simulator's own: an oracle, not a "
+        "method); ABC-HiC: the same from "
         "sqrt(DNase x H3K27ac) and the store's Hi-C contact; ABC-tracks: from "
         "sqrt(DNase x H3K27ac) and the ABC power law; distance: -|d|."))
     scores: dict[str, np.ndarray] = {}
@@ -294,8 +312,9 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
         s = pd.to_numeric(el_df[col], errors="coerce").fillna(0.0) if col in el_df else 1.0
         scores["seq2exp"] = learned_link_score(pairs, el_df.assign(_s=s), "_s")
     abc = abc_score(pairs, dnase_track, h3k27ac_track)
+    from_table = "activity" in pairs or "contact" in pairs
     if abc is not None:
-        scores["ABC"] = abc
+        scores["ABC-table" if from_table else "ABC"] = abc
     if dnase_track is not None and contact_of is not None:
         hic_pairs = pairs.drop(columns=["activity", "contact"], errors="ignore")
         scores["ABC-HiC"] = abc_score(hic_pairs.assign(contact=contact_of(hic_pairs)),
@@ -309,8 +328,12 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
     for method, metric, scope, value in rows:
         rep.add(S_LINKS, method, metric, value, scope)
     if plot_dir is not None and len(pairs):
-        plot_pr_curves(curves, Path(plot_dir) / "pr_links.png",
-                       "enhancer-gene links (CRISPRi)", float(pairs["regulated"].mean()))
+        shown = {("oracle: the table's activity x contact" if k == "ABC-table" else k): v
+                 for k, v in curves.items()}
+        plot_pr_curves(shown, Path(plot_dir) / "pr_links.png",
+                       "element-gene links against CRISPRi (Regulated)",
+                       float(pairs["regulated"].mean()), xlabel="recall (regulated pairs)",
+                       ylabel="precision")
 
 
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
@@ -339,9 +362,13 @@ def compare_peaks_files(
     *, genes=None, store=None, split: str = "test", window: int | None = None,
     chrom_sizes=None, elements=None, mask=None, truth=None, peaks=None,
     call_peaks: bool = False, dnase=None, h3k27ac=None, crispri=None, out_prefix=None,
-    plot_dir=None, links=None, **options,
+    plot_dir=None, links=None, peaks_out=None, **options,
 ) -> Report:
-    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
+    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` and the PR curves.
+
+    Called peaks are kept in ``peaks_out`` (default ``PREFIX.macs3.narrowPeak`` with an
+    ``out_prefix``).
+    """
     from ..io.bigwig import BigWigTrack
     from ..io.chroms import ChromNames
     from ..io.genes import read_genes
@@ -387,7 +414,8 @@ def compare_peaks_files(
             truth=read_interval_table(truth) if truth is not None else None,
             peaks=read_peaks(peaks) if peaks is not None else None, call_peaks=call_peaks,
             dnase_track=tracks["dnase"], h3k27ac_track=tracks["h3k27ac"], crispri=crispri,
-            peaks_out=f"{out_prefix}.macs3.narrowPeak" if out_prefix and call_peaks else None,
+            peaks_out=(peaks_out if peaks_out is not None else
+                       f"{out_prefix}.macs3.narrowPeak" if out_prefix and call_peaks else None),
             plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})",
             links=read_links(links) if links is not None else None, contact_of=contact_of,
             **options)

@@ -79,7 +79,7 @@ def gene_masks(
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     net.eval()
     with progress_bar(progress) as bar:
-        task = bar.add_task("calling elements", total=len(idx))
+        task = bar.add_task("calling elements", total=len(idx), unit="genes")
         for s in range(0, len(idx), batch_size):
             chunk = idx[s: s + batch_size]
             wins = [source.window(int(i), cfg.window_bp) for i in chunk]

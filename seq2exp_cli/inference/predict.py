@@ -50,7 +50,7 @@ def predict_expression(
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     preds = []
     with progress_bar(progress) as bar:
-        task = bar.add_task("predicting", total=len(idx))
+        task = bar.add_task("predicting", total=len(idx), unit="genes")
         for chunk, out in forward_batches(source, net, model.device, idx, batch_size):
             preds.append(out.pred.float().cpu().numpy())
             bar.advance(task, len(chunk))

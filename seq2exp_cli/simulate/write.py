@@ -38,7 +38,22 @@ FILE_TABLE = """\
 ``truth_domains.bed``       contact domains
 ``truth.json``              configuration, seed, noise ceiling, counts
 ``README.md``               the exact command and this list
+``seq2exp.toml``            names the inputs, so that seq2exp run in the folder needs no flags
 ==========================  ======================================================
+"""
+
+#: the project config written beside the inputs (read by the command line only)
+PROJECT_TOML = """\
+# Inputs of this folder, so that seq2exp commands run here need no flags
+# (a flag or a SEQ2EXP_<NAME> environment variable overrides each entry).
+[inputs]
+fasta = "genome.fa"
+genes = "genes.tsv"
+h3k27ac = "h3k27ac.bw"
+dnase = "dnase.bw"
+hic = "contacts.hic"
+targets = "cage.tsv"
+blacklist = "blacklist.bed"
 """
 
 
@@ -197,6 +212,8 @@ def write_all(
     done("truth.json")
     write_text_atomic(out / "README.md", _readme(command, d))
     done("README.md")
+    write_text_atomic(out / "seq2exp.toml", PROJECT_TOML)
+    done("seq2exp.toml")
     return files
 
 

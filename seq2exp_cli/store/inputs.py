@@ -144,11 +144,12 @@ def _check_exists(path, flag: str) -> None:
         raise InputError(f"{path}: file not found (given as {flag}); check the path")
 
 
-def open_inputs(files: InputFiles, quiet: bool = False) -> Inputs:
+def open_inputs(files: InputFiles, quiet: bool = False, for_training: bool = True) -> Inputs:
     """Validate and open every input; raise :class:`InputError` naming the bad file.
 
     With ``quiet`` the notices (genes without a target, the power-law fallback) are not
-    logged.
+    logged; without ``for_training`` (inputs read to predict) the genes without a target
+    are only a debug message, as they concern training and evaluation.
     """
     from ..io.bed import read_blacklist
     from ..io.bigwig import BigWigTrack
@@ -187,8 +188,9 @@ def open_inputs(files: InputFiles, quiet: bool = False) -> Inputs:
             gdf[c] = gdf["gene_id"].map(tdf[c]).astype(float)
         n_missing = int(gdf["target_raw"].isna().sum())
         if n_missing and not quiet:
-            log.warning("%d of %d genes have no target in %s; they are kept for prediction "
-                        "and left out of training and evaluation", n_missing, len(gdf), targets)
+            log.log(logging.INFO if for_training else logging.DEBUG,
+                    "%d of %d genes have no target in %s; they are kept for prediction "
+                    "and left out of training and evaluation", n_missing, len(gdf), targets)
     gdf["target"] = transform_target(gdf["target_raw"].to_numpy(dtype=float))
     gdf["has_target"] = gdf["target_raw"].notna()
     gdf["split"] = layout.assign_split(gdf["chrom"].tolist(), files.val_chroms, files.test_chroms,
@@ -199,7 +201,7 @@ def open_inputs(files: InputFiles, quiet: bool = False) -> Inputs:
         trk = BigWigTrack(p, chroms, name=name)
         scales[name] = track_scale(trk, [c for c in chroms.names if trk.has_chrom(c)],
                                    chroms.sizes)
-        log.info("%s: values divided by %.6g (its %g quantile)", p, scales[name], QUANTILE)
+        log.debug("%s: values divided by %.6g (its %g quantile)", p, scales[name], QUANTILE)
         opened[name] = ScaledTrack(trk, scales[name])
     source = None
     if hic is not None:

@@ -35,7 +35,7 @@ class FileWindows(WindowSource):
     def __init__(self, inputs: InputFiles | None = None, *, window_bp: int = 200_000,
                  quiet: bool = False, **files: Any):
         inputs = InputFiles.of(inputs, **files)
-        self.inputs = open_inputs(inputs, quiet=quiet)
+        self.inputs = open_inputs(inputs, quiet=quiet, for_training=False)
         self.path = inputs.genes
         self.genes = self.inputs.genes
         self.window_bp = int(window_bp)

@@ -83,15 +83,15 @@ def preprocess(
             for name in tracks:
                 (tmp / layout.TRACK_DIR / name).mkdir(parents=True)
             with progress_bar(show_progress) as bar:
-                task = bar.add_task("chromosomes", total=len(used))
+                task = bar.add_task("preprocess", total=len(used), unit="chromosomes")
                 for chrom in used:
-                    bar.update(task, description=f"{chrom}: sequence")
+                    bar.update(task, description=f"preprocess: {chrom} sequence")
                     np.save(layout.seq_path(tmp, chrom), inp.genome.chrom_codes(chrom))
                     for name, trk in inp.tracks.items():
-                        bar.update(task, description=f"{chrom}: {name}")
+                        bar.update(task, description=f"preprocess: {chrom} {name}")
                         vals = np.asarray(trk.chrom_values(chrom), dtype=np.float32)
                         np.save(layout.track_path(tmp, name, chrom), vals)
-                    bar.update(task, description=f"{chrom}: contacts")
+                    bar.update(task, description=f"preprocess: {chrom} contacts")
                     for i in np.flatnonzero(gdf["chrom"].to_numpy() == chrom):
                         tss = int(gdf.at[i, "tss"])
                         contact[i], self_contact[i] = gene_contact(

@@ -195,8 +195,9 @@ def train(
                                {"best_val_mse": best_mse, "store": str(store.path)})
 
     t_last, n_tok = time.time(), 0
+    val_note = ""  # the last validation MSE, for the progress line
     with progress_bar(show_progress and rank0) as bar:
-        task = bar.add_task("training", total=train_cfg.steps, completed=step)
+        task = bar.add_task("training", total=train_cfg.steps, completed=step, unit="steps")
         while step < stop_at:
             model.train()
             lr = lr_at(step, train_cfg.lr, train_cfg.steps, train_cfg.warmup,
@@ -224,11 +225,13 @@ def train(
                 row.update({k: float(v) for k, v in parts.items()})
                 st.append_tsv(run / "train_metrics.tsv", row)
                 t_last, n_tok = time.time(), 0
-                bar.update(task, description=f"training loss {row['loss']:.4f} lr {lr:.2e} {row['tokens_per_s']:.0f} tok/s")
+                bar.update(task, description=f"training: loss {row['loss']:.4f}{val_note}, "
+                           f"{row['tokens_per_s']:,.0f} tokens/s, lr {lr:.2e}")
             if rank0 and len(val_idx) and (step % train_cfg.eval_every == 0 or step == train_cfg.steps):
                 m, _ = evaluate_split(model, store, val_idx, model_cfg, dev, train_cfg.batch_size,
                                       mask_provider)
                 st.append_tsv(run / "val_metrics.tsv", {"step": step, **m})
+                val_note = f", val MSE {m['mse']:.4f} (step {step:,})"
                 if m["mse"] < best_mse:
                     best_mse = m["mse"]
                     with atomic_dir(run / "best", overwrite=True) as tmp:
@@ -284,7 +287,7 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
 
     y_all = torch.tensor(store.genes["target"].to_numpy(dtype=np.float32))
     with progress_bar(show_progress) as bar:
-        task = bar.add_task("design matrix", total=len(train_idx) + len(val_idx))
+        task = bar.add_task("design matrix", total=len(train_idx) + len(val_idx), unit="genes")
         X_tr, X_va = design(train_idx), design(val_idx)
     y_tr, y_va = y_all[train_idx].to(dev), y_all[val_idx].to(dev)
     best = None
