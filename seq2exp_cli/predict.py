@@ -17,6 +17,7 @@ import torch
 from ._device import resolve_device
 from .errors import Seq2ExpError
 from .progress import progress_bar
+from .shard import chrom_groups
 from .store.windows import WindowSource
 from .training.batches import forward_batches
 
@@ -75,21 +76,33 @@ def predict(
 ) -> pd.DataFrame:
     """Predicted ``log10(1 + expression)`` per gene.
 
+    Genes run in batches of ``batch_size`` that never mix chromosomes; rows keep the order
+    of ``indices``.
+
     Returns
     -------
-    DataFrame with :data:`PREDICT_COLUMNS`, plus ``target`` when any gene has one.
+    DataFrame with :data:`PREDICT_COLUMNS`, plus ``target`` when any gene of the source
+    has one (NA for genes without).
     """
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
-    preds = []
+    pred = np.zeros(len(idx), dtype=np.float64)
+    chroms = source.genes["chrom"].astype(str).to_numpy()
     with progress_bar(show_progress) as bar:
         task = bar.add_task("predicting", total=len(idx))
-        for chunk, out in forward_batches(source, net, cfg, device, idx, batch_size):
-            preds.append(out.pred.float().cpu().numpy())
-            bar.advance(task, len(chunk))
+        # batches never mix chromosomes: a gene's prediction is bit-identical whichever
+        # other chromosomes run (--chroms / --shard; seq2exp_cli.shard)
+        for pos in chrom_groups(chroms, idx):
+            done = 0
+            for chunk, out in forward_batches(source, net, cfg, device, idx[pos], batch_size):
+                pred[pos[done: done + len(chunk)]] = out.pred.float().cpu().numpy()
+                done += len(chunk)
+                bar.advance(task, len(chunk))
     g = source.genes.iloc[idx]
     df = g[["gene_id", "name", "chrom", "tss", "strand"]].copy()
-    df["prediction"] = np.concatenate(preds).astype(np.float64) if preds else np.zeros(0)
-    if "has_target" in g and g["has_target"].any():
+    df["prediction"] = pred
+    # the column depends on the source, not on the genes chosen, so that every shard
+    # writes the same columns
+    if "has_target" in source.genes and source.genes["has_target"].any():
         df["target"] = g["target"].to_numpy()
     return df.reset_index(drop=True)
 

@@ -9,11 +9,12 @@ from typing import Annotated, Optional
 import typer
 
 from .options import (
-    BlacklistOpt, DeviceOpt, DnaseOpt, FastaOpt, GenesOpt, H3k27acOpt, HicOpt, ModelOpt,
-    NormOpt, OutOpt, ResolutionOpt, TargetsOpt, TrackOpt,
+    BlacklistOpt, ChromsOpt, DeviceOpt, DnaseOpt, FastaOpt, GenesOpt, H3k27acOpt, HicOpt,
+    ModelOpt, NormOpt, OutOpt, ResolutionOpt, ShardOpt, TargetsOpt, TrackOpt,
 )
 from .predict import StoreOpt
 from .sources import open_source
+from ..shard import select_genes
 
 
 def main(
@@ -40,6 +41,8 @@ def main(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Genes per batch.")] = 8,
     resolution: ResolutionOpt = 5000,
     normalization: NormOpt = "VC",
+    chroms: ChromsOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Run the mask generator over each gene's window and write its elements as BED6+4."""
     from ..elements import call_elements, write_elements
@@ -55,6 +58,7 @@ def main(
     idx = source.indices(split, with_target=False) if split else None
     if gene:
         idx = [source.gene_index(g) for g in gene]
+    idx = select_genes(source.genes, idx, chroms, shard, source.chrom_sizes)
     df = call_elements(source, net, cfg, dev, indices=idx, cutoff=cutoff, min_length=min_length,
                        merge_gap=merge_gap, top_fraction=top, merged=not per_gene,
                        bigwig=bigwig, batch_size=batch_size)

@@ -9,10 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from .options import (
-    BlacklistOpt, DeviceOpt, DnaseOpt, FastaOpt, GenesOpt, H3k27acOpt, HicOpt, ModelOpt,
-    NormOpt, OutOpt, ResolutionOpt, TargetsOpt, TrackOpt,
+    BlacklistOpt, ChromsOpt, DeviceOpt, DnaseOpt, FastaOpt, GenesOpt, H3k27acOpt, HicOpt,
+    ModelOpt, NormOpt, OutOpt, ResolutionOpt, ShardOpt, TargetsOpt, TrackOpt,
 )
 from .sources import open_source
+from ..shard import select_genes
 
 StoreOpt = Annotated[
     Optional[Path], typer.Option("--store", help="Dataset store (instead of raw input files).",
@@ -38,6 +39,8 @@ def main(
     gene: Annotated[Optional[list[str]], typer.Option("--gene", help="Only these genes (id or name; repeatable).")] = None,
     resolution: ResolutionOpt = 5000,
     normalization: NormOpt = "VC",
+    chroms: ChromsOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Predict log10(1 + expression) for every gene.
 
@@ -51,6 +54,7 @@ def main(
     idx = source.indices(split, with_target=False) if split else None
     if gene:
         idx = [source.gene_index(g) for g in gene]
+    idx = select_genes(source.genes, idx, chroms, shard, source.chrom_sizes)
     df = predict(source, net, cfg, dev, indices=idx, batch_size=batch_size)
     write_tsv(df, output)
     print(f"seq2exp: predicted {len(df)} genes on {dev}", file=sys.stderr)
