@@ -46,6 +46,7 @@ class Shard:
     count: int
 
     def __str__(self) -> str:
+        """Format as ``I/N``, the way ``--shard`` takes it."""
         return f"{self.index}/{self.count}"
 
 
@@ -170,14 +171,16 @@ def select_genes(
 
 
 def _contiguous(chroms: np.ndarray) -> bool:
-    """True when each chromosome's entries form one run."""
+    """Tell whether each chromosome's entries form one run."""
     starts = np.concatenate([[True], chroms[1:] != chroms[:-1]])
     return len(set(chroms[starts])) == int(starts.sum())
 
 
 def chrom_groups(gene_chroms: np.ndarray, indices: np.ndarray) -> list[np.ndarray]:
-    """Positions into ``indices`` grouped by chromosome (first-appearance order, each
-    group in ``indices`` order)."""
+    """Group positions into ``indices`` by chromosome.
+
+    Groups come in order of first appearance, each in ``indices`` order.
+    """
     sel = np.asarray(gene_chroms)[np.asarray(indices, dtype=np.int64)]
     return [np.flatnonzero(sel == c) for c in chrom_order(sel)]
 
@@ -234,9 +237,11 @@ def _bed_key(line: str) -> tuple[str, int, int]:
 
 
 def gather_bed(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -> None:
-    """Join shard BEDs (``seq2exp call-elements -o``): the ``#`` header once, then every
-    data line sorted by chromosome (lexicographic), start, end as ``call-elements`` sorts;
-    ties keep shard order.  Written atomically."""
+    """Join shard BEDs (``seq2exp call-elements -o``), atomically.
+
+    The ``#`` header once, then every data line sorted by chromosome (lexicographic), start,
+    end, as ``call-elements`` sorts; ties keep shard order.
+    """
     from .io.atomic import atomic_path
 
     if not inputs:
@@ -244,12 +249,12 @@ def gather_bed(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -
     heads, rows = [], []
     for p in inputs:
         lines = _read_lines(p)
-        head = [l for l in lines if l.startswith("#")]
+        head = [x for x in lines if x.startswith("#")]
         if heads and head != heads[0]:
             raise InputError(f"{p}: header differs from {inputs[0]}'s; the shards were run "
                              "with different options, rerun them alike")
         heads.append(head)
-        rows.extend(l for l in lines if not l.startswith("#") and l.strip())
+        rows.extend(x for x in lines if not x.startswith("#") and x.strip())
     rows.sort(key=_bed_key)  # stable: equal intervals keep shard (= unsharded) order
     with atomic_path(output) as tmp, open(tmp, "w") as fh:
         fh.writelines(heads[0])
@@ -276,8 +281,11 @@ class _MaxOverShards:
 
 
 def gather_bigwig(inputs: Sequence[str | os.PathLike], output: str | os.PathLike) -> None:
-    """Join shard mask bigWigs (``seq2exp call-elements --bigwig``): the per-base maximum,
-    written atomically with the shards' common header.  Holds one chromosome in memory."""
+    """Join shard mask bigWigs (``seq2exp call-elements --bigwig``), atomically.
+
+    The per-base maximum over the shards, with their common header; one chromosome is held
+    in memory at a time.
+    """
     from .io.bigwig import BigWigTrack, write_bigwig
 
     if not inputs:

@@ -134,8 +134,8 @@ def _cat_tsv(paths):
 def _sort_bed(paths):
     """The shell's join: header once, then ``LC_ALL=C sort -s -k1,1 -k2,2n -k3,3n``."""
     lines = sum((p.read_text().splitlines(keepends=True) for p in paths), [])
-    head = [l for l in lines if l.startswith("#")][:1]
-    rows = "".join(l for l in lines if not l.startswith("#"))
+    head = [x for x in lines if x.startswith("#")][:1]
+    rows = "".join(x for x in lines if not x.startswith("#"))
     out = subprocess.run(["sort", "-s", "-t", "\t", "-k1,1", "-k2,2n", "-k3,3n"], input=rows,
                          capture_output=True, text=True, check=True, env={"LC_ALL": "C"}).stdout
     return "".join(head) + out
@@ -168,7 +168,7 @@ def test_sharded_predict_equals_unsharded(sim_store, tmp_path):
     np.testing.assert_array_equal(pieces["prediction"].to_numpy(), whole["prediction"].to_numpy())
     # --chroms: the same rows as the unsharded output, in its order
     sub = _run([*base, "--chroms", "chr21,chr2"]).stdout
-    want = [l for l in full.splitlines()[1:] if l.split("\t")[2] in ("chr2", "chr21")]
+    want = [x for x in full.splitlines()[1:] if x.split("\t")[2] in ("chr2", "chr21")]
     assert sub.splitlines()[1:] == want and len(want) > 0
 
 

@@ -54,6 +54,7 @@ def _register() -> None:
     from . import evaluate as _evaluate
     from . import compare_peaks as _compare_peaks
     from . import benchmark as _benchmark
+    from . import workflow as _workflow
 
     app.command("simulate")(_simulate.main)
     app.command("preprocess")(_preprocess.main)
@@ -67,6 +68,7 @@ def _register() -> None:
     app.command("compare-peaks")(_compare_peaks.main)
     # -- more commands registered below --
     app.command("benchmark")(_benchmark.main)
+    app.add_typer(_workflow.app, name="workflow")
 
 
 def main(argv: list[str] | None = None) -> None:
