@@ -76,8 +76,8 @@ def main() -> None:
     store_path = args.store
     if store_path is None:
         store_path = Path(tmp.name) / "store"
-        preprocess(store_path, data / "genome.fa", data / "genes.tsv",
-                   {"h3k27ac": data / "h3k27ac.bw", "dnase": data / "dnase.bw"},
+        preprocess(store_path, fasta=data / "genome.fa", genes=data / "genes.tsv",
+                   tracks={"h3k27ac": data / "h3k27ac.bw", "dnase": data / "dnase.bw"},
                    hic=data / "contacts.hic", targets=data / "cage.tsv", show_progress=False)
     store = Store(store_path)
     width = store.window_bp

@@ -28,11 +28,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="where to keep the checkpoint")
     args = ap.parse_args()
 
-    from seq2exp_cli.elements import call_elements
-    from seq2exp_cli.models.checkpoint import save_model
-    from seq2exp_cli.models.config import preset
+    from seq2exp_cli.inference.elements import gene_elements
+    from seq2exp_cli.inference.predict import predict_expression
+    from seq2exp_cli.models.checkpoint import load_model, save_model
+    from seq2exp_cli.models.presets import preset
     from seq2exp_cli.models.seq2exp import Seq2Exp
-    from seq2exp_cli.predict import load_predictor, predict
     from seq2exp_cli.store import Store
 
     store = Store(args.store)
@@ -41,14 +41,15 @@ def main() -> None:
     torch.manual_seed(2)
     out = args.out or Path(tempfile.mkdtemp()) / "paper"
     save_model(out, Seq2Exp(cfg), cfg, {"note": "paper preset, initial weights (benchmark)"})
-    net, cfg, _, dev = load_predictor(out, "cpu")
+    model = load_model(out, device="cpu")
+    net = model.net
     idx = store.indices("test")[: args.genes]
     n_params = sum(p.numel() for p in net.parameters())
     t0 = time.perf_counter()
-    pred = predict(store, net, cfg, dev, indices=idx, batch_size=1, show_progress=False)
+    pred = predict_expression(store, model, indices=idx, batch_size=1, progress=False)
     t_pred = time.perf_counter() - t0
     t0 = time.perf_counter()
-    elements = call_elements(store, net, cfg, dev, indices=idx, batch_size=1, show_progress=False)
+    elements = gene_elements(store, model, indices=idx, batch_size=1, progress=False)
     t_el = time.perf_counter() - t0
     print(f"paper preset: {n_params:,} parameters, {cfg.n_tokens:,} tokens per gene, "
           f"torch threads {torch.get_num_threads()}, checkpoint {out}\n")

@@ -1,18 +1,21 @@
-"""Where a trained Seq2Exp's mask gets its learning signal: task loss vs the KL term.
+"""Where a trained Seq2Exp's mask gets its learning signal: task loss vs the information term.
 
 For training windows of a store, this measures per token
 
 * ``dL_task / dm``: the gradient of the SmoothL1 expression loss with respect to the mask
-  value the predictor sees (the mask is deterministic here: the Beta mean, eval mode);
+  value the model uses (deterministic here: the Beta mean, eval mode);
 * ``dL_KL / dmu``: the gradient of ``kl_weight * mean KL`` with respect to the Beta mean
-  ``mu = alpha / (alpha + beta)`` at fixed concentration ``alpha + beta``
-  (``= (alpha + beta) * (dL/dalpha - dL/dbeta)``);
+  ``mu``.  For the paper's Beta KL at fixed concentration ``alpha + beta``
+  (``= (alpha + beta) * (dL/dalpha - dL/dbeta)``); for the Bernoulli gate (``sparsity=
+  bernoulli``) the KL depends on ``mu`` alone;
 
-and the spread (sd over tokens) of the generator's own Beta parameters ``alpha_x, beta_x``
-before the signal Beta is combined in; it summarises both gradients over the tokens of planted enhancers, of decoys (open sites that
-regulate nothing) and of the background, promoters left out.  A generator can only learn to
-keep enhancers and drop decoys when the task gradient at those tokens is not swamped by the
-KL term, which pulls every token towards the prior alike.
+and the generator's own part of the Beta before the signals are combined in: the spread
+(sd over tokens) of ``alpha_x, beta_x`` (paper forms) or of the sequence vote ``mu_x``
+(vote form), and the mean mask at each kind of token.  Both gradients are summarised over
+the tokens of planted enhancers, of decoys (open sites that regulate nothing) and of the
+background, promoters left out.  A generator can only learn to keep enhancers and drop
+decoys when the task gradient there is not swamped by the information term, and points
+*down* at decoys (positive ``dL/dm``: less mask lowers the loss) and *up* at enhancers.
 
 Usage::
 
@@ -41,6 +44,27 @@ def token_labels(truth, win, n_tokens: int, bin_size: int) -> np.ndarray:
     return lab.reshape(n_tokens, bin_size).max(1)
 
 
+def kl_gradient(net, cfg, h, binned) -> tuple[np.ndarray, np.ndarray]:
+    """``d (kl_weight * mean KL) / d mu`` per token (B, T) and the generator's own part
+    (rows of ``(alpha_x, beta_x)`` or of ``mu_x``) for the spread."""
+    from seq2exp_cli.models.beta_mask import bernoulli_kl, beta_kl
+
+    with torch.no_grad():
+        alpha, beta = net._beta_params(h, binned)
+        own = (net.mask_head.mean(h).reshape(-1, 1) if cfg.beta_product == "vote"
+               else torch.stack(net.mask_head(h), -1).reshape(-1, 2))
+    if cfg.sparsity == "bernoulli":
+        mu = (alpha / (alpha + beta)).detach().requires_grad_(True)
+        kl = cfg.kl_weight * bernoulli_kl(mu, cfg.prior_fraction).mean()
+        (g_mu,) = torch.autograd.grad(kl, [mu])
+        return g_mu.numpy(), own.numpy()
+    alpha = alpha.detach().requires_grad_(True)
+    beta = beta.detach().requires_grad_(True)
+    kl = cfg.kl_weight * beta_kl(alpha, beta, net.prior_alpha, net.prior_beta).mean()
+    ga, gb = torch.autograd.grad(kl, [alpha, beta])
+    return ((alpha + beta) * (ga - gb)).detach().numpy(), own.numpy()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model")
@@ -51,25 +75,27 @@ def main() -> None:
     args = ap.parse_args()
 
     from seq2exp_cli.io.bed import read_bed
-    from seq2exp_cli.models.beta_mask import beta_kl, promoter_token_span
+    from seq2exp_cli.models.beta_mask import promoter_token_span
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.store import Store
-    from seq2exp_cli.training.batches import check_compatible, load_batch, to_tensors
+    from seq2exp_cli.inference.forward import check_compatible, load_batch, to_tensors
 
     net, cfg, _ = load_model(args.model, device="cpu")
     if cfg.mask_source != "learned":
         raise SystemExit("this model has no learned mask")
+    net.eval()
     store = Store(args.store)
     sig_idx = check_compatible(store, cfg, args.model)
     truth = read_bed(args.truth)
     pool = store.indices("train")
     genes = np.random.default_rng(args.seed).choice(pool, min(args.genes, len(pool)), False)
     task_g = {k: [] for k in KINDS}
-    gen_ab = []
     kl_g = {k: [] for k in KINDS}
+    mask_v = {k: [] for k in KINDS}
+    own_parts = []
     for lo in range(0, len(genes), 4):
-        idx = genes[lo : lo + 4]
-        b = to_tensors(load_batch(store, idx, cfg), torch.device("cpu"), sig_idx)
+        idx = genes[lo: lo + 4]
+        b = to_tensors(load_batch(store, idx, net), torch.device("cpu"), sig_idx)
         out = net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
                   b["blacklist"])
         out.mask.retain_grad()
@@ -77,14 +103,10 @@ def main() -> None:
         with torch.no_grad():  # the generator once more, for its own and the combined Betas
             seq_emb, sig_emb, binned = net._embed(b["seq"], b["signals"])
             h = net.generator(seq_emb + sig_emb if cfg.generator_signals else seq_emb)
-            gen_ab.append(torch.stack(net.mask_head(h), -1).reshape(-1, 2).numpy())
-            alpha, beta = net._beta_params(h, binned)
-        alpha.requires_grad_(True)
-        beta.requires_grad_(True)
-        kl = cfg.kl_weight * beta_kl(alpha, beta, net.prior_alpha, net.prior_beta).mean()
-        ga, gb = torch.autograd.grad(kl, [alpha, beta])
-        g_mu = ((alpha + beta) * (ga - gb)).detach().numpy()
+        g_mu, own = kl_gradient(net, cfg, h, binned)
+        own_parts.append(own)
         g_task = out.mask.grad.numpy()
+        m = out.mask_mean.detach().numpy()
         T = g_task.shape[1]
         t0, t1 = promoter_token_span(cfg.window_bp, cfg.bin_size, cfg.promoter_bp)
         for j, i in enumerate(idx):
@@ -96,14 +118,21 @@ def main() -> None:
                 sel = keep & (lab == code)
                 task_g[kind].append(g_task[j, sel])
                 kl_g[kind].append(g_mu[j, sel])
-    ab = np.concatenate(gen_ab)
-    print(f"# generator alpha_x: mean {ab[:, 0].mean():.4g} sd {ab[:, 0].std():.3g}; "
-          f"beta_x: mean {ab[:, 1].mean():.4g} sd {ab[:, 1].std():.3g} (over tokens)")
-    print("tokens\tn\tmean_dLtask_dm\tmean_abs_dLtask_dm\tmean_dLkl_dmu\tratio_abs_task_to_kl")
+                mask_v[kind].append(m[j, sel])
+    own = np.concatenate(own_parts)
+    if own.shape[1] == 1:
+        print(f"# generator vote mu_x: mean {own[:, 0].mean():.4g} sd {own[:, 0].std():.3g} "
+              "(over tokens)")
+    else:
+        print(f"# generator alpha_x: mean {own[:, 0].mean():.4g} sd {own[:, 0].std():.3g}; "
+              f"beta_x: mean {own[:, 1].mean():.4g} sd {own[:, 1].std():.3g} (over tokens)")
+    print("tokens\tn\tmean_mask\tmean_dLtask_dm\tmean_abs_dLtask_dm\tmean_dLkl_dmu"
+          "\tratio_abs_task_to_kl")
     for kind in KINDS:
         t, k = np.concatenate(task_g[kind]), np.concatenate(kl_g[kind])
-        print(f"{kind}\t{len(t)}\t{t.mean():.3g}\t{np.abs(t).mean():.3g}\t{k.mean():.3g}\t"
-              f"{np.abs(t).mean() / np.abs(k).mean():.3g}")
+        mv = np.concatenate(mask_v[kind])
+        print(f"{kind}\t{len(t)}\t{mv.mean():.3g}\t{t.mean():.3g}\t{np.abs(t).mean():.3g}\t"
+              f"{k.mean():.3g}\t{np.abs(t).mean() / max(np.abs(k).mean(), 1e-30):.3g}")
 
 
 if __name__ == "__main__":

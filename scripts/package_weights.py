@@ -39,7 +39,7 @@ def main(run: Path, work: Path, out: Path) -> None:
         "model_config": cfg["model_config"],
         "train_config": run_info["train"],
         "training_data": {
-            "simulation": "seq2exp simulate sim --preset train --seed 1",
+            "simulation": "seq2exp simulate sim --size train --seed 1",
             "train_genes": run_info["train_genes"], "val_genes": run_info["val_genes"],
         },
     }

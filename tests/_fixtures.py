@@ -74,3 +74,29 @@ def local_track_task(rng: np.random.Generator, B: int, L: int = 20_000):
                 sig[b, L // 200 + d - 2:L // 200 + d + 2, k] += rng.uniform(0, 8)
     y = np.log1p(heights[:, 0]) - 0.5 * np.log1p(heights[:, 1]) + rng.normal(0, 0.05, B)
     return torch.from_numpy(np.repeat(sig, 100, axis=1)), torch.from_numpy(y.astype(np.float32))
+
+
+def tiny_store(d: Path, out: Path, **options) -> Path:
+    """Preprocess the inputs of :func:`make_tiny_inputs` in ``d`` (both tracks, targets) into
+    a store at ``out`` (20 kb windows, 1 kb Hi-C bins); ``options`` go to ``preprocess``."""
+    from seq2exp_cli.store import preprocess
+
+    return preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+                      tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+                      targets=d / "targets.tsv", window_bp=W, resolution=RES,
+                      show_progress=False, **options)
+
+
+def simulated_store(d: Path, seed: int, **options) -> Path:
+    """Simulate a two-chromosome ``ci`` cell type into ``d/sim`` and preprocess it into
+    ``d/store`` (20 kb windows, 5 kb Hi-C bins); ``options`` go to ``preprocess``."""
+    from seq2exp_cli.simulate import simulate
+    from seq2exp_cli.store import preprocess
+
+    simulate(d / "sim", preset="ci", seed=seed, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
+    sim = d / "sim"
+    preprocess(d / "store", fasta=sim / "genome.fa", genes=sim / "genes.tsv",
+               tracks={"h3k27ac": sim / "h3k27ac.bw", "dnase": sim / "dnase.bw"},
+               targets=sim / "cage.tsv", window_bp=20_000, resolution=5000,
+               show_progress=False, **options)
+    return d

@@ -14,8 +14,8 @@ from seq2exp_cli.models.baselines.candidates import (
     call_candidates,
     gather_windows,
     peak_track_index,
-    powerlaw_contact,
 )
+from seq2exp_cli.contacts import abc_powerlaw
 
 L = 20_000
 TSS = L // 2
@@ -164,7 +164,7 @@ def test_activity_and_powerlaw_and_track_choice():
     assert activity_track(s, ("a", "b", "contact")).item() == 0.0
     d = torch.tensor([0.0, -3000.0, 5000.0, 20_000.0])
     want = [math.exp(5.96 - 1.024 * math.log(max(abs(v), 5000) + 1)) for v in d.tolist()]
-    np.testing.assert_allclose(powerlaw_contact(d).numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(abc_powerlaw(d).numpy(), want, rtol=1e-6)
     assert peak_track_index(("h3k27ac", "dnase", "contact")) == 1
     assert peak_track_index(("contact", "h3k27ac")) == 1
     assert peak_track_index(("contact",)) is None

@@ -23,13 +23,8 @@ NB = L // HIC + 1
 SMALL = dict(window_bp=L, hic_bin_bp=HIC, channels=16, n_res_blocks=4, head_hidden=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine two threads run several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: one torch thread (conftest): on a shared 2-core machine two threads run several times slower
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _inputs(B: int, names: tuple[str, ...], seed: int = 0, n_feat: int = 0):
@@ -103,8 +98,8 @@ def test_3d_runs_on_store_batches(tmp_path):
     from _fixtures import RES, W, make_tiny_inputs
 
     d, _, _ = make_tiny_inputs(tmp_path)
-    preprocess(tmp_path / "store", d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    preprocess(tmp_path / "store", fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                targets=d / "targets.tsv", window_bp=W, resolution=RES, show_progress=False)
     store = Store(tmp_path / "store")
     idx = list(range(len(store)))

@@ -17,13 +17,8 @@ L = 20_000  # toy window (bp); the model reads the central 100 x 100 bp
 SMALL = dict(window_bp=L, channels=16, head_hidden=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine two threads run several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+#: one torch thread (conftest): on a shared 2-core machine two threads run several times slower
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("names", [("dnase",), ("h3k27ac", "dnase"),

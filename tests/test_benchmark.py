@@ -10,11 +10,11 @@ import statistics
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from seq2exp_cli.cli import app
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.evaluation import benchmark as bm
+
+from _fixtures import simulated_store
 
 W = 20_000
 TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
@@ -25,16 +25,7 @@ MODELS, SEEDS, STEPS = ("seq2exp-soft", "caduceus-seq"), (1, 2), 2
 
 @pytest.fixture(scope="module")
 def sim_store(tmp_path_factory):
-    from seq2exp_cli.simulate import simulate
-    from seq2exp_cli.store import preprocess
-
-    d = tmp_path_factory.mktemp("bench")
-    simulate(d / "sim", preset="ci", seed=3, chrom_sizes={"chr1": 300_000, "chr22": 300_000})
-    preprocess(d / "store", d / "sim" / "genome.fa", d / "sim" / "genes.tsv",
-               {"h3k27ac": d / "sim" / "h3k27ac.bw", "dnase": d / "sim" / "dnase.bw"},
-               targets=d / "sim" / "cage.tsv", window_bp=W, resolution=5000,
-               show_progress=False)
-    return d
+    return simulated_store(tmp_path_factory.mktemp("bench"), seed=3)
 
 
 def _lib_kwargs(d, out, **kw):
@@ -46,14 +37,14 @@ def _lib_kwargs(d, out, **kw):
 
 
 @pytest.fixture(scope="module")
-def bench(sim_store):
+def bench(sim_store, cli):
     d = sim_store
     out = d / "out"
-    r = CliRunner().invoke(app, [
+    r = cli(
         "benchmark", str(d / "store"), "-o", str(out), "--models", ",".join(MODELS),
         "--seeds", ",".join(map(str, SEEDS)), "--steps", str(STEPS), "--device", "cpu",
         *SETS, "--truth", str(d / "sim" / "truth_elements.bed"),
-        "--dnase", str(d / "sim" / "dnase.bw")])
+        "--dnase", str(d / "sim" / "dnase.bw"))
     assert r.exit_code == 0, (r.output, r.exception)
     return d, out, r
 
@@ -190,12 +181,12 @@ def test_summarise_hand_computed():
     assert "| a | 3 | 4 | 2.3333 ± 1.5275 |" in md and "| b | 1 | 4 | 0.5000 |" in md
 
 
-def test_bad_arguments_are_one_line_errors(sim_store, tmp_path):
-    r = CliRunner().invoke(app, ["benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
-                                 "--models", "seq2exp-soft,enformer"])
+def test_bad_arguments_are_one_line_errors(sim_store, tmp_path, cli):
+    r = cli("benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
+                                 "--models", "seq2exp-soft,enformer")
     assert isinstance(r.exception, Seq2ExpError) and "unknown model 'enformer'" in str(r.exception)
     with pytest.raises(Seq2ExpError, match="both --truth and --dnase"):
         bm.run_benchmark(**_lib_kwargs(sim_store, tmp_path / "o", dnase=None))
-    r = CliRunner().invoke(app, ["benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
-                                 "--seeds", "1,x"])
+    r = cli("benchmark", str(sim_store / "store"), "-o", str(tmp_path / "o"),
+                                 "--seeds", "1,x")
     assert "expected comma-separated integers" in str(r.exception)

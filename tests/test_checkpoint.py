@@ -9,25 +9,16 @@ import torch
 
 from seq2exp_cli.errors import Seq2ExpError
 from seq2exp_cli.models.checkpoint import checkpoint_paths, load_model, save_model, sha256_file
-from seq2exp_cli.models.config import PRESETS, ModelConfig, TrainConfig, preset
+from seq2exp_cli.models.config import ModelConfig, TrainConfig
+from seq2exp_cli.models.presets import PRESETS, preset
 from seq2exp_cli.models.seq2exp import Seq2Exp
+
+from conftest import tiny_config
 
 
 def _cfg(**kw) -> ModelConfig:
-    base = dict(
-        window_bp=64,
-        bin_size=2,
-        d_model=8,
-        n_layers_generator=1,
-        n_layers_predictor=1,
-        d_state=4,
-        promoter_bp=8,
-        motif_width=5,
-        head_hidden=8,
-        n_gene_features=2,
-    )
-    base.update(kw)
-    return ModelConfig(**base)
+    """The scaffold's tiny config (conftest) at 64 bp with two gene features."""
+    return tiny_config(**{"window_bp": 64, "n_gene_features": 2, **kw})
 
 
 def _inputs():
@@ -44,7 +35,7 @@ def _inputs():
     [{}, dict(variant="hard", share_weights=True, position_embedding=True, rc_equivariant=True)],
     ids=["soft", "hard-shared-rc"],
 )
-def test_round_trip_identical_outputs(tmp_path, extra):
+def test_round_trip_identical_outputs(tmp_path, extra, device):
     torch.manual_seed(0)
     cfg = _cfg(**extra)
     model = Seq2Exp(cfg).eval()
@@ -52,12 +43,18 @@ def test_round_trip_identical_outputs(tmp_path, extra):
         for p in model.parameters():
             p.add_(0.01 * torch.randn_like(p))
     save_model(tmp_path / "ck", model, cfg, {"step": 7, "val_mse": 0.25})
-    loaded, cfg2, meta = load_model(tmp_path / "ck", device="cpu")
+    loaded, cfg2, meta = load_model(tmp_path / "ck", device=device)
     assert cfg2 == cfg and meta == {"step": 7, "val_mse": 0.25}
+    assert next(loaded.parameters()).device.type == device.type
     seq, sig, feats = _inputs()
     with torch.no_grad():
-        a, b = model(seq, sig, feats), loaded(seq, sig, feats)
-    assert torch.equal(a.pred, b.pred) and torch.equal(a.mask, b.mask)
+        a = model(seq, sig, feats)
+        b = loaded(seq.to(device), sig.to(device), feats.to(device))
+    if device.type == "cpu":
+        assert torch.equal(a.pred, b.pred) and torch.equal(a.mask, b.mask)
+    else:  # other kernels: equal to float rounding
+        torch.testing.assert_close(b.pred.cpu(), a.pred, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(b.mask.cpu(), a.mask, rtol=1e-4, atol=1e-4)
     if cfg.share_weights:
         assert loaded.predictor is loaded.generator
     doc = json.loads((tmp_path / "ck" / "config.json").read_text())

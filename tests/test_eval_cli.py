@@ -13,21 +13,14 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from seq2exp_cli.cli import app
-from seq2exp_cli.elements import BED_HEADER, ELEMENT_COLUMNS
+from seq2exp_cli.inference.elements import BED_HEADER, ELEMENT_COLUMNS
 from seq2exp_cli.errors import MissingDependencyError
 from seq2exp_cli.evaluation import evaluate_predictions
-from seq2exp_cli.evaluation.peaks import find_macs3, read_interval_table
+from seq2exp_cli.evaluation.peaks import find_macs3
+from seq2exp_cli.io.bed import read_interval_table
 from seq2exp_cli.io.bigwig import write_bigwig
 
-
-
-def _run(args):
-    r = CliRunner().invoke(app, [str(a) for a in args])
-    assert r.exit_code == 0, (r.output, r.exception)
-    return r
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -37,10 +30,10 @@ PRED = pd.DataFrame({
 })
 
 
-def test_evaluate_hand_case(tmp_path):
+def test_evaluate_hand_case(tmp_path, cli):
     path = tmp_path / "pred.tsv"
     PRED.to_csv(path, sep="\t", index=False)
-    r = _run(["evaluate", path, "-o", tmp_path / "ev", "--plot", tmp_path / "ev.png"])
+    r = cli("evaluate", path, "-o", tmp_path / "ev", "--plot", tmp_path / "ev.png", check=True)
     assert "| split | n | mse |" in r.stdout
     t = pd.read_csv(tmp_path / "ev.tsv", sep="\t").set_index("split")
     assert t.index.tolist() == ["train", "test", "all"]
@@ -54,7 +47,7 @@ def test_evaluate_hand_case(tmp_path):
     assert t.loc["all", "mse"] == pytest.approx(2 / 4)  # errors 0, 0, -1, -1
     assert (tmp_path / "ev.md").read_text().startswith("| split |")
     assert (tmp_path / "ev.png").stat().st_size > 1000
-    r = _run(["evaluate", path, "--tsv"])
+    r = cli("evaluate", path, "--tsv", check=True)
     assert r.stdout.splitlines()[0].split("\t") == ["split", "n", "mse", "mae", "pearson",
                                                     "spearman", "r2"]
 
@@ -108,13 +101,13 @@ def _report(prefix) -> dict:
             .itertuples(index=False)}
 
 
-def test_compare_peaks_known_answers(sim, tmp_path):
+def test_compare_peaks_known_answers(sim, tmp_path, cli):
     d = sim
-    r = _run(["compare-peaks", "--elements", d / "elements.bed", "--truth",
+    r = cli("compare-peaks", "--elements", d / "elements.bed", "--truth",
               d / "truth_elements.bed", "--peaks", d / "peaks.bed", "--genes", d / "genes.tsv",
               "--chrom-sizes", d / "chrom.sizes", "--split", "all", "--crispri",
               d / "truth_crispri.tsv", "--dnase", d / "dnase.bw", "-o", tmp_path / "cmp",
-              "--plot-dir", tmp_path / "plots"])
+              "--plot-dir", tmp_path / "plots", check=True)
     assert "## Against planted enhancers" in r.stdout and "| seq2exp |" in r.stdout
     got = _report(tmp_path / "cmp")
     for k in ("bp_precision", "bp_recall", "interval_precision", "interval_recall", "bp_auprc"):
@@ -139,23 +132,23 @@ def test_compare_peaks_known_answers(sim, tmp_path):
     assert (tmp_path / "plots" / "pr_links.png").exists()
 
 
-def test_mask_bigwig_equals_elements(sim, tmp_path):
+def test_mask_bigwig_equals_elements(sim, tmp_path, cli):
     d = sim
     common = ["--truth", d / "truth_elements.bed", "--peaks", d / "peaks.bed", "--genes",
               d / "genes.tsv", "--chrom-sizes", d / "chrom.sizes", "--split", "test"]
-    _run(["compare-peaks", "--elements", d / "elements.bed", *common, "-o", tmp_path / "a"])
-    _run(["compare-peaks", "--mask", d / "mask.bw", *common, "-o", tmp_path / "b"])
+    cli("compare-peaks", "--elements", d / "elements.bed", *common, "-o", tmp_path / "a", check=True)
+    cli("compare-peaks", "--mask", d / "mask.bw", *common, "-o", tmp_path / "b", check=True)
     a, b = _report(tmp_path / "a"), _report(tmp_path / "b")
     for k in ("bp_precision", "bp_recall", "bp_f1", "bp_auprc", "decoy_fpr"):
         assert a[("seq2exp", k, "overall")] == pytest.approx(b[("seq2exp", k, "overall")]), k
     assert a[("seq2exp", "coverage", "overall")] == b[("seq2exp", "coverage", "overall")]
 
 
-def test_compare_peaks_calls_macs3(sim, tmp_path):
+def test_compare_peaks_calls_macs3(sim, tmp_path, cli):
     d = sim
-    r = _run(["compare-peaks", "--elements", d / "elements.bed", "--truth",
+    r = cli("compare-peaks", "--elements", d / "elements.bed", "--truth",
               d / "truth_elements.bed", "--call-peaks", "--dnase", d / "dnase.bw",
-              "--genes", d / "genes.tsv", "--split", "all", "-o", tmp_path / "m"])
+              "--genes", d / "genes.tsv", "--split", "all", "-o", tmp_path / "m", check=True)
     assert "macs3 bdgpeakcall -i" in r.stderr and " -l 150 -g 50" in r.stderr
     got = _report(tmp_path / "m")
     assert got[("MACS3", "n_intervals", "overall")] > 0
@@ -172,13 +165,13 @@ def test_missing_macs3_names_the_install(monkeypatch, tmp_path):
         find_macs3()
 
 
-def test_compare_peaks_input_errors(sim):
+def test_compare_peaks_input_errors(sim, cli):
     d = sim
-    r = CliRunner().invoke(app, ["compare-peaks", "--peaks", str(d / "peaks.bed"),
-                                 "--call-peaks", "--genes", str(d / "genes.tsv")])
+    r = cli("compare-peaks", "--peaks", str(d / "peaks.bed"),
+                                 "--call-peaks", "--genes", str(d / "genes.tsv"))
     assert r.exit_code != 0 and "not both" in str(r.exception)
-    r = CliRunner().invoke(app, ["compare-peaks", "--peaks", str(d / "peaks.bed"),
-                                 "--genes", str(d / "genes.tsv"), "--split", "nope"])
+    r = cli("compare-peaks", "--peaks", str(d / "peaks.bed"),
+                                 "--genes", str(d / "genes.tsv"), "--split", "nope")
     assert "no genes in split 'nope'" in str(r.exception)
 
 
@@ -203,3 +196,54 @@ def test_report_layouts_and_later_sections(tmp_path):
     t = pd.read_csv(tsv, sep="\t")
     assert t.columns.tolist() == ["method", "metric", "value", "scope", "section"]
     assert len(t) == 5 and t["scope"].tolist()[:2] == ["g1", "overall"]
+
+
+def test_abc_activity_runs_is_the_500bp_geometric_mean_around_each_bp():
+    from seq2exp_cli.evaluation.peaks import abc_activity_runs
+
+    rng = np.random.default_rng(3)
+
+    class Arr:  # a track: per-bp values, 0 outside
+        def __init__(self, v):
+            self.v = v
+
+        def fetch(self, chrom, lo, hi):
+            out = np.zeros(hi - lo, dtype=np.float32)
+            a, b = max(lo, 0), min(hi, self.v.size)
+            out[a - lo:b - lo] = self.v[a:b]
+            return out
+
+    n = 3_000
+    dn = np.where(rng.random(n) < 0.3, rng.gamma(1, 2, n), 0).astype(np.float32)
+    ac = np.where(rng.random(n) < 0.5, rng.gamma(1, 2, n), 0).astype(np.float32)
+    regions = {"c": np.array([[600, 1_700], [2_000, 2_400]])}
+    runs = abc_activity_runs(Arr(dn), Arr(ac), regions, half=250, step=10, chunk=400)
+    s, e, v = runs["c"]
+    for a, b, val in zip(s, e, v):
+        x = a + 5  # the bp the 10-bp step is evaluated at
+        lo, hi = x - 250, x + 250
+        want = np.sqrt(dn[max(lo, 0):hi].sum() / 500 * (ac[max(lo, 0):hi].sum() / 500))
+        assert val == pytest.approx(want, rel=1e-6)
+        assert b - a == 10 and regions["c"][:, 0].min() <= a
+
+
+def test_compare_peaks_scores_call_links_against_crispri(sim, tmp_path, cli):
+    # links that name exactly the regulated pairs (Score 1) rank them perfectly: AUPRC 1
+    d = sim
+    cr = pd.read_csv(d / "truth_crispri.tsv", sep="\t")
+    reg = cr[cr["Regulated"].astype(bool)]
+    links = pd.DataFrame({"chr": reg["chrom"], "start": reg["chromStart"],
+                          "end": reg["chromEnd"], "TargetGeneEnsembl_ID":
+                          reg["measuredGeneEnsemblId"], "Score": 1.0})
+    links.to_csv(tmp_path / "links.tsv", sep="\t", index=False)
+    cli("compare-peaks", "--elements", d / "elements.bed", "--genes", d / "genes.tsv",
+        "--chrom-sizes", d / "chrom.sizes", "--split", "all", "--crispri",
+        d / "truth_crispri.tsv", "--dnase", d / "dnase.bw", "--links", tmp_path / "links.tsv",
+        "-o", tmp_path / "cmp", check=True)
+    got = _report(tmp_path / "cmp")
+    assert got[("seq2exp links", "auprc", "all")] == pytest.approx(1.0)
+    (tmp_path / "bad.tsv").write_text("a\tb\n1\t2\n")
+    r = cli("compare-peaks", "--elements", d / "elements.bed", "--genes", d / "genes.tsv",
+            "--split", "all", "--crispri", d / "truth_crispri.tsv", "--links",
+            tmp_path / "bad.tsv")
+    assert r.exit_code != 0 and "call-links" in str(r.exception)

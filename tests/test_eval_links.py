@@ -21,9 +21,9 @@ from seq2exp_cli.evaluation.links import (
     abc_score,
     learned_link_score,
     link_auprc,
-    powerlaw_contact,
-    read_crispri,
 )
+from seq2exp_cli.io.crispri import read_crispri
+from seq2exp_cli.contacts import abc_powerlaw
 
 GENES = pd.DataFrame({"gene_id": ["g1", "g2"], "name": ["G1", "G2"], "chrom": ["chr1", "chr1"],
                       "tss": [1000, 10000], "strand": ["+", "+"]})
@@ -72,7 +72,7 @@ def test_abc_power_law_fallback(pairs):
 
     p = pairs.drop(columns=["activity", "contact"])
     got = abc_score(p, dnase=Flat(), h3k27ac=Flat())
-    c = powerlaw_contact([5000, 5000, 39050])  # d clipped to >= 5 kb
+    c = abc_powerlaw([5000, 5000, 39050])  # d clipped to >= 5 kb
     assert got[:3] == pytest.approx(c / c.sum())
     assert got[3] == 1.0
     assert abc_score(p) is None

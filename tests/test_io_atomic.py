@@ -43,3 +43,14 @@ def test_modes_follow_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
+
+
+def test_output_under_a_file_is_a_one_line_error(tmp_path):
+    from seq2exp_cli.errors import Seq2ExpError
+
+    (tmp_path / "f").write_text("x")
+    for ctx in (atomic_path(tmp_path / "f" / "out.tsv"), atomic_dir(tmp_path / "f" / "store")):
+        with pytest.raises(Seq2ExpError, match=r"f/(out\.tsv|store): cannot write here"):
+            with ctx:
+                raise AssertionError("never reached")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]

@@ -14,17 +14,15 @@ import pytest
 
 from seq2exp_cli.errors import InputError
 from seq2exp_cli.io.chroms import ChromNames
-from seq2exp_cli.io.hic import (
+from seq2exp_cli.contacts import (
     abc_powerlaw,
     contact_profile,
     expand_profile,
-    open_contacts,
     powerlaw_contact,
     profile_bins,
     self_contact,
-    write_cool,
-    write_hic,
 )
+from seq2exp_cli.io.hic import open_contacts, write_cool, write_hic
 
 RES = 5000
 SIZES = {"chr1": 60_000, "chr2": 23_000}

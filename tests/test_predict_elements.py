@@ -9,40 +9,27 @@ import numpy as np
 import pandas as pd
 import pyBigWig
 import pytest
-from typer.testing import CliRunner
 
-from seq2exp_cli.cli import app
-from seq2exp_cli.elements import mask_intervals, merge_across_genes
-from seq2exp_cli.models.config import preset
-from seq2exp_cli.store import preprocess
+from seq2exp_cli.inference.elements import mask_intervals, merge_across_genes
 from seq2exp_cli.training.loop import train
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import RES, make_tiny_inputs, tiny_store
+from conftest import tiny_run
 
-TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
-            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
-            steps=3, warmup=1, batch_size=2, eval_every=3, checkpoint_every=3, seed=1)
+#: the scaffold's tiny 20 kb model (conftest.TINY_RUN) with this file's schedule
+TINY = dict(steps=3, warmup=1, eval_every=3, checkpoint_every=3, seed=1)
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
-    store = tmp_path_factory.mktemp("st") / "store"
-    preprocess(store, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
-               blacklist=d / "blacklist.bed", window_bp=W, resolution=RES, show_progress=False)
-    m, t = preset("cpu", **TINY)
+    store = tiny_store(d, tmp_path_factory.mktemp("st") / "store", blacklist=d / "blacklist.bed")
+    m, t = tiny_run(**TINY)
     run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu", show_progress=False)
     files = ["--fasta", str(d / "genome.fa"), "--genes", str(d / "genes.tsv"),
              "--h3k27ac", str(d / "h3k27ac.bw"), "--dnase", str(d / "dnase.bw"),
              "--blacklist", str(d / "blacklist.bed"), "--resolution", str(RES)]
     return d, store, run, files
-
-
-def _run(args):
-    r = CliRunner().invoke(app, args)
-    assert r.exit_code == 0, (r.output, r.exception)
-    return r.stdout
 
 
 def test_mask_intervals_hand_case():
@@ -66,30 +53,30 @@ def test_merge_across_genes_hand_case():
     assert out["tss_distance"].tolist() == [20, 300]
 
 
-def test_predict_from_store_equals_predict_from_files(setup):
+def test_predict_from_store_equals_predict_from_files(setup, cli):
     d, store, run, files = setup
-    a = pd.read_csv(io.StringIO(_run(["predict", "--store", str(store), "--model", str(run),
-                                      "--device", "cpu"])), sep="\t")
-    b = pd.read_csv(io.StringIO(_run(["predict", *files, "--model", str(run)])), sep="\t")
+    a = pd.read_csv(io.StringIO(cli("predict", "--store", store, "--model", run, "--device",
+                                    "cpu", check=True).stdout), sep="\t")
+    b = pd.read_csv(io.StringIO(cli("predict", *files, "--model", run, check=True).stdout),
+                    sep="\t")
     assert list(a.columns) == ["gene_id", "name", "chrom", "tss", "strand", "prediction", "target"]
     assert list(b.columns[:6]) == list(a.columns[:6]) and len(a) == 4
     np.testing.assert_allclose(a["prediction"], b["prediction"], rtol=1e-5)
     assert np.isnan(a.loc[a.gene_id == "g4", "target"]).all()
 
 
-def test_missing_signal_is_named(setup, tmp_path):
+def test_missing_signal_is_named(setup, tmp_path, cli):
     d, store, run, files = setup
-    r = CliRunner().invoke(app, ["predict", "--fasta", str(d / "genome.fa"), "--genes",
-                                 str(d / "genes.tsv"), "--dnase", str(d / "dnase.bw"),
-                                 "--resolution", str(RES), "--model", str(run)])
+    r = cli("predict", "--fasta", d / "genome.fa", "--genes", d / "genes.tsv", "--dnase",
+            d / "dnase.bw", "--resolution", RES, "--model", run)
     assert r.exit_code != 0 and "h3k27ac" in str(r.exception)
 
 
-def test_call_elements_bed_works_with_bedtools(setup, tmp_path):
+def test_call_elements_bed_works_with_bedtools(setup, tmp_path, cli):
     d, store, run, files = setup
     bw = tmp_path / "mask.bw"
-    bed = _run(["call-elements", *files, "--model", str(run), "--cutoff", "0.3",
-                "--min-length", "1", "--bigwig", str(bw)])
+    bed = cli("call-elements", *files, "--model", run, "--cutoff", "0.3", "--min-length", "1",
+              "--bigwig", bw, check=True).stdout
     lines = [l for l in bed.splitlines() if not l.startswith("#")]
     assert bed.startswith("#chrom\tstart\tend\tname\tscore\tstrand\tmean_mask")
     assert lines, "the tiny model should give some bases a mask above 0.3"
@@ -115,10 +102,10 @@ def test_call_elements_bed_works_with_bedtools(setup, tmp_path):
         assert float(first[7]) <= vals.max() + 1e-4
 
 
-def test_blacklisted_bases_are_never_elements(setup):
+def test_blacklisted_bases_are_never_elements(setup, cli):
     d, store, run, files = setup
-    bed = _run(["call-elements", "--store", str(store), "--model", str(run), "--cutoff", "1e-6",
-                "--min-length", "1", "--gene", "g1"])
+    bed = cli("call-elements", "--store", store, "--model", run, "--cutoff", "1e-6",
+              "--min-length", "1", "--gene", "g1", check=True).stdout
     rows = [l.split("\t") for l in bed.splitlines() if not l.startswith("#")]
     covered = np.zeros(50_000, dtype=bool)
     for r in rows:
@@ -126,12 +113,12 @@ def test_blacklisted_bases_are_never_elements(setup):
     assert not covered[24_000:24_100].any() and covered[15_000:24_000].all()
 
 
-def test_plot_locus_png(setup, tmp_path):
+def test_plot_locus_png(setup, tmp_path, cli):
     d, store, run, files = setup
     png = tmp_path / "locus.png"
     (tmp_path / "truth.bed").write_text("chr1\t20000\t20500\tenh\n")
-    _run(["plot-locus", "ONE", "-o", str(png), "--store", str(store), "--model", str(run),
-          "--truth", str(tmp_path / "truth.bed")])
+    cli("plot-locus", "ONE", "-o", png, "--store", store, "--model", run, "--truth",
+        tmp_path / "truth.bed", check=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
@@ -171,10 +158,10 @@ def test_pipeline_with_bedtools_and_macs3_peaks(setup, tmp_path):
     assert len(near.stdout.splitlines()) == 3 and "error" not in near.stderr.lower()
 
 
-def test_plot_training_png(setup, tmp_path):
+def test_plot_training_png(setup, tmp_path, cli):
     d, store, run, files = setup
     png = tmp_path / "curve.png"
-    _run(["plot-training", str(run), "-o", str(png)])
+    cli("plot-training", run, "-o", png, check=True)
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5_000
-    r = CliRunner().invoke(app, ["plot-training", str(tmp_path), "-o", str(png)])
+    r = cli("plot-training", tmp_path, "-o", png)
     assert r.exit_code != 0

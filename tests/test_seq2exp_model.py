@@ -11,6 +11,8 @@ from seq2exp_cli.models.config import ModelConfig
 from seq2exp_cli.models.embed import SeqSignalEmbedding
 from seq2exp_cli.models.seq2exp import Seq2Exp, mask_per_bp
 
+from conftest import tiny_config
+
 HARD = dict(
     variant="hard",
     beta_min=0.0,
@@ -25,19 +27,8 @@ HARD = dict(
 
 
 def tiny(**kw) -> ModelConfig:
-    base = dict(
-        window_bp=96,
-        bin_size=2,
-        d_model=8,
-        n_layers_generator=1,
-        n_layers_predictor=1,
-        d_state=4,
-        promoter_bp=8,
-        motif_width=5,
-        head_hidden=8,
-    )
-    base.update(kw)
-    return ModelConfig(**base)
+    """The scaffold's tiny config (conftest): 96 bp at 2 bp per token."""
+    return tiny_config(**kw)
 
 
 def batch(B=3, L=96, k=3, seed=0):

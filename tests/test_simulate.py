@@ -230,3 +230,53 @@ def test_same_seed_same_bytes(tmp_path):
     for fa, fb in zip(a.files, b.files):
         if fa.name != "contacts.cool":
             assert fa.read_bytes() == fb.read_bytes(), fa.name
+
+
+def test_large_preset_has_hg38_proportions_and_enough_genes():
+    from seq2exp_cli.simulate.config import HG38_SIZES, TEST_CHROMS, VALID_CHROMS
+
+    cfg = make_config("large")
+    assert list(cfg.chrom_sizes) == list(HG38_SIZES)
+    for c, n in cfg.chrom_sizes.items():
+        assert abs(n - 0.22 * HG38_SIZES[c]) <= 500
+    # the genes the layout places (no sequence needed): >= 4,000 train, >= 400 test with
+    # targets once the 5 % held out of cage.tsv are removed
+    from seq2exp_cli.simulate.layout import place_gaps, place_genes
+
+    rl = rng_for(1, "layout")
+    genes = place_genes(cfg, place_gaps(cfg, rl), rl)
+    keep = 1 - cfg.heldout_fraction
+    test = genes.chrom.isin(TEST_CHROMS).sum() * keep
+    train = (~genes.chrom.isin(TEST_CHROMS + VALID_CHROMS)).sum() * keep
+    assert train >= 4_000 and test >= 400, (train, test)
+
+
+def test_track_units_rpm_counts_and_scale(tmp_path):
+    import pyBigWig
+
+    from seq2exp_cli.simulate.signals import BinnedTrack, in_units
+
+    trk = BinnedTrack({"c": 1_000}, 20)
+    trk.bins["c"][:] = np.linspace(0, 4, 50, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    rpm = in_units(trk, "rpm", 1.0, rng, read_length=50)
+    # reads of 50 bp covering sum(v) bp in all: per-bp coverage in reads per million
+    np.testing.assert_allclose(rpm.bins["c"], trk.bins["c"] * 1e6 * 50 / trk.total(), rtol=1e-4)
+    cnt = in_units(trk, "counts", 1.0, rng, read_depth=8.0)
+    assert np.all(cnt.bins["c"] == np.round(cnt.bins["c"]))  # integers
+    assert abs(cnt.total() / (8.0 * trk.total()) - 1) < 0.05  # Poisson around the depth
+    ten = in_units(trk, "signal", 10.0, rng)
+    np.testing.assert_allclose(ten.bins["c"], 10 * trk.bins["c"], rtol=1e-5)
+    # end to end: --track-scale 10 writes 10x the bigWig values of the same seed
+    a = simulate(tmp_path / "a", preset="ci", seed=3)
+    b = simulate(tmp_path / "b", preset="ci", seed=3, track_scale=10.0)
+    for name in ("dnase", "h3k27ac"):
+        x = pyBigWig.open(str(a.outdir / f"{name}.bw"))
+        y = pyBigWig.open(str(b.outdir / f"{name}.bw"))
+        c, n = next(iter(x.chroms().items()))
+        vx = np.nan_to_num(np.array(x.values(c, 0, n)))
+        vy = np.nan_to_num(np.array(y.values(c, 0, n)))
+        np.testing.assert_allclose(vy, 10 * vx, rtol=1e-4, atol=1e-3)
+    assert "times 10" in (b.outdir / "README.md").read_text()
+    with pytest.raises(Seq2ExpError, match="track_units"):
+        make_config("ci", track_units="fold")

@@ -32,11 +32,25 @@ def inputs(tmp_path_factory):
 def store(inputs, tmp_path_factory):
     d, _, _ = inputs
     out = tmp_path_factory.mktemp("s") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
                resolution=RES, show_progress=False)
     return Store(out)
+
+
+def _genome_quantile(track: dict, q: float = 0.99) -> float:
+    """The q quantile of a track's per-bp values over the whole genome (no data = 0)."""
+    return float(np.quantile(np.concatenate([track[c] for c in track]).astype(np.float64), q))
+
+
+def test_tracks_are_divided_by_their_genome_wide_99th_percentile(store, inputs):
+    # the tiny genome is smaller than the sample, so the sample is every bp: the scale must
+    # be the plain 0.99 quantile of all per-bp values, computed here independently
+    _, _, tracks = inputs
+    for name in ("h3k27ac", "dnase"):
+        assert store.track_scales[name] == pytest.approx(_genome_quantile(tracks[name]), rel=1e-6)
+    assert store.manifest["track_scales"] == store.track_scales
 
 
 def test_plus_strand_window_is_the_genome_slice(store, inputs):
@@ -44,8 +58,9 @@ def test_plus_strand_window_is_the_genome_slice(store, inputs):
     w = store.window(store.gene_index("g1"))
     assert (w.start, w.end, w.flipped) == (15_000, 35_000, False)
     np.testing.assert_array_equal(w.seq, _codes(seqs["chr1"][15_000:35_000]))
-    np.testing.assert_allclose(w.signals[:, 0], tracks["h3k27ac"]["chr1"][15_000:35_000], rtol=1e-6)
-    np.testing.assert_allclose(w.signals[:, 1], tracks["dnase"]["chr1"][15_000:35_000], rtol=1e-6)
+    for j, name in enumerate(("h3k27ac", "dnase")):
+        np.testing.assert_allclose(w.signals[:, j] * store.track_scales[name],
+                                   tracks[name]["chr1"][15_000:35_000], rtol=1e-5)
     assert w.blacklist.sum() == 100 and w.blacklist[9_000:9_100].all()
 
 
@@ -100,8 +115,8 @@ def test_targets_split_and_missing_targets(store):
 
 def test_file_windows_equal_store_windows(store, inputs):
     d, _, _ = inputs
-    live = FileWindows(d / "genome.fa", d / "genes.tsv",
-                       {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+    live = FileWindows(fasta=d / "genome.fa", genes=d / "genes.tsv",
+                       tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
                        targets=d / "targets.tsv", blacklist=d / "blacklist.bed",
                        window_bp=W, resolution=RES, quiet=True)
     for i in range(len(store)):
@@ -114,6 +129,46 @@ def test_file_windows_equal_store_windows(store, inputs):
     np.testing.assert_array_equal(batch["seq"][0], store.window(0).seq[5_000:15_000])
 
 
+def test_bigwig_times_ten_gives_the_same_store(store, inputs, tmp_path):
+    d, _, tracks = inputs
+    for name in ("h3k27ac", "dnase"):
+        bw = pyBigWig.open(str(tmp_path / f"{name}10.bw"), "w")
+        bw.addHeader(list((c, len(v)) for c, v in tracks[name].items()))
+        for c, v in tracks[name].items():
+            bw.addEntries(c, 0, values=(10 * v.astype(np.float64)).tolist(), span=1, step=1)
+        bw.close()
+    out = tmp_path / "store10"
+    preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": tmp_path / "h3k27ac10.bw", "dnase": tmp_path / "dnase10.bw"},
+               targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
+               resolution=RES, show_progress=False)
+    s10 = Store(out)
+    for name in ("h3k27ac", "dnase"):
+        assert s10.track_scales[name] == pytest.approx(10 * store.track_scales[name], rel=1e-6)
+    for i in range(len(store)):
+        np.testing.assert_allclose(s10.window(i).signals, store.window(i).signals,
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_all_zero_track_is_an_error_naming_the_file(inputs, tmp_path):
+    d, _, _ = inputs
+    bw = pyBigWig.open(str(tmp_path / "zero.bw"), "w")
+    bw.addHeader(list(_fixture_sizes().items()))
+    bw.addEntries(["chr1"], [0], ends=[10], values=[0.0])
+    bw.close()
+    with pytest.raises(InputError, match="zero.bw.*no signal"):
+        preprocess(tmp_path / "s0", fasta=d / "genome.fa", genes=d / "genes.tsv",
+                   tracks={"dnase": tmp_path / "zero.bw"}, window_bp=W, resolution=RES,
+                   show_progress=False)
+    assert not (tmp_path / "s0").exists()
+
+
+def _fixture_sizes() -> dict:
+    from _fixtures import SIZES
+
+    return dict(SIZES)
+
+
 def test_bad_input_leaves_no_store(inputs, tmp_path):
     d, _, _ = inputs
     bw = pyBigWig.open(str(tmp_path / "other.bw"), "w")
@@ -122,7 +177,8 @@ def test_bad_input_leaves_no_store(inputs, tmp_path):
     bw.close()
     out = tmp_path / "bad_store"
     with pytest.raises(InputError, match="other.bw"):
-        preprocess(out, d / "genome.fa", d / "genes.tsv", {"dnase": tmp_path / "other.bw"},
+        preprocess(out, fasta=d / "genome.fa", genes=d / "genes.tsv",
+                   tracks={"dnase": tmp_path / "other.bw"},
                    window_bp=W, resolution=RES, show_progress=False)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["other.bw"]

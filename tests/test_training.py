@@ -12,30 +12,24 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seq2exp_cli.models.config import preset
-from seq2exp_cli.store import preprocess
 from seq2exp_cli.training.batches import batch_indices
 from seq2exp_cli.training.loop import train
 from seq2exp_cli.training.metrics import regression_metrics, spearman
 from seq2exp_cli.training.schedule import lr_at
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import W, make_tiny_inputs, tiny_store
+from conftest import TINY_RUN, tiny_run
 
-TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
-            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
-            steps=8, warmup=2, batch_size=2, eval_every=3, checkpoint_every=2, seed=5)
+#: the scaffold's tiny 20 kb model (conftest.TINY_RUN) with this file's schedule
+TINY = dict(steps=8, warmup=2, eval_every=3, checkpoint_every=2, seed=5)
 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
     d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
     # chr1 genes train; put chr22 in validation so model selection runs
-    out = tmp_path_factory.mktemp("st") / "store"
-    preprocess(out, d / "genome.fa", d / "genes.tsv",
-               {"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"}, targets=d / "targets.tsv",
-               window_bp=W, resolution=RES, val_chroms=["chr22"], test_chroms=["chrX"],
-               show_progress=False)
-    return out
+    return tiny_store(d, tmp_path_factory.mktemp("st") / "store", val_chroms=["chr22"],
+                      test_chroms=["chrX"])
 
 
 def test_schedule_closed_form():
@@ -71,7 +65,7 @@ def test_metrics_hand_computed():
 
 
 def test_train_writes_run_and_selects_best(store_path, tmp_path):
-    m, t = preset("cpu", **TINY)
+    m, t = tiny_run(**TINY)
     run = train(store_path, tmp_path / "run", m, t, device="cpu", log_every=1, show_progress=False)
     tr = (run / "train_metrics.tsv").read_text().splitlines()
     assert tr[0].split("\t")[:3] == ["step", "loss", "lr"] and len(tr) == 1 + 8
@@ -86,14 +80,14 @@ def test_train_writes_run_and_selects_best(store_path, tmp_path):
 
 
 def test_resume_after_sigkill_matches_uninterrupted(store_path, tmp_path):
-    m, t = preset("cpu", **TINY)
+    m, t = tiny_run(**TINY)
     full = train(store_path, tmp_path / "full", m, t, device="cpu", show_progress=False)
     killed = tmp_path / "killed"
     script = textwrap.dedent(f"""
         import os, signal
-        from seq2exp_cli.models.config import preset
+        from seq2exp_cli.models.presets import preset
         from seq2exp_cli.training.loop import train
-        m, t = preset("cpu", **{TINY!r})
+        m, t = preset("cpu", **{dict(TINY_RUN, **TINY)!r})
         def on_step(s):
             if s == 5:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -144,10 +138,10 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     from seq2exp_cli.training.fixed_mask import GeneratorTopK, PeakTopK
     import pandas as pd
 
-    m, t = preset("cpu", **{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
+    m, t = tiny_run(**{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
     gen_run = train(store_path, tmp_path / "gen", m, t, device="cpu", show_progress=False)
     st = Store(store_path)
-    fixed, _ = preset("cpu", **{**TINY, "steps": 3, "mask_source": "fixed"})
+    fixed, _ = tiny_run(**{**TINY, "steps": 3, "mask_source": "fixed"})
     seen = []
 
     class Spy(GeneratorTopK):
@@ -167,11 +161,10 @@ def test_retrain_on_peaks_and_on_generator(store_path, tmp_path):
     assert (run2 / "best" / "model.safetensors").exists()
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.errors import Seq2ExpError
-    from seq2exp_cli.predict import predict
+    from seq2exp_cli.inference.predict import predict_expression
 
-    net, cfg, _ = load_model(run2 / "best")
     with pytest.raises(Seq2ExpError, match="mask-from"):
-        predict(st, net, cfg, torch.device("cpu"), show_progress=False)
+        predict_expression(st, load_model(run2 / "best", device="cpu"), progress=False)
 
 
 def test_torchrun_two_processes_on_cpu(store_path, tmp_path):

@@ -174,6 +174,22 @@ def test_two_samples_kill_rerun_outputs_and_nothing_left_to_do(workflow):
         assert row["test_pearson"] == pytest.approx(ev.loc["test", "pearson"], rel=1e-5)
         assert 0 < row["coverage"] < 1 and 0 < row["peak_coverage"] <= 1
     assert summ.set_index("sample")["bp_auprc"].notna().tolist() == [True, False]
+    # call-links (when this seq2exp has it) for the models that score links: B's training
+    # (the cpu presets' additive readout); A's bundled model only if its readout is additive
+    from seq2exp_cli.workflow.commands import has_command
+    from seq2exp_cli.workflow.samples import read_samples
+
+    links = {s.name: has_command("call-links") and (s.trains or s.readout == "additive")
+             for s in read_samples(wf / "samples.tsv")}
+    for s, row in summ.set_index("sample").iterrows():
+        tsv = results / s / "links.tsv"
+        assert tsv.exists() == links[s] == (results / s / "links.bedpe").exists()
+        if links[s]:
+            head = tsv.read_text().splitlines()[0].split("\t")
+            assert head[:3] == ["chrom", "start", "end"] and "TargetGene" in head
+            assert row["links"] == len(tsv.read_text().splitlines()) - 1
+        else:
+            assert pd.isna(row["links"])
     md = (results / "summary.md").read_text()
     assert "| A | bundled |" in md and "| B | trained |" in md
 
@@ -196,21 +212,15 @@ def test_two_samples_kill_rerun_outputs_and_nothing_left_to_do(workflow):
     ("sample\tfasta\tgenes\tdnase\th3k27ac\thic\ttargets\nA\tg.fa\tg.tsv\t-\t-\t-\t-\n", {},
      "bad.tsv: line 1: missing column 'model'"),
     (None, {"shards": 0}, "config.yaml: shards: '0' is not a whole number >= 1"),
-    (None, {"call_links": "true"}, None),
+    (None, {"call_links": "maybe"}, "config.yaml: call_links: 'maybe' is not auto, true or false"),
 ])
 def test_bad_sheet_or_config_is_one_line_exit_2(workflow, tmp_path, sheet, config, needle):
-    from seq2exp_cli.workflow.commands import has_command
-
     args = ["--dry-run", "--cores", "1"]
     if sheet is not None:
         (tmp_path / "bad.tsv").write_text(sheet)
         args += ["--config", f"samples={tmp_path / 'bad.tsv'}"]
     for k, v in config.items():
         args += ["--config", f"{k}={v}"]
-    if needle is None:  # call_links: true without the command
-        if has_command("call-links"):
-            pytest.skip("this seq2exp has call-links")
-        needle = "call_links is true but this seq2exp has no `call-links` command"
     r = _snakemake(workflow, *args, check=False)
     assert r.returncode == 2, r.stderr[-2000:]
     err = [x for x in r.stderr.splitlines() if x.startswith("seq2exp workflow: error:")]

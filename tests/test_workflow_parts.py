@@ -50,7 +50,7 @@ def test_good_sheet_relative_paths_and_optional_columns(files):
 
 
 def test_bundled_model_dir_is_what_predict_finds():
-    from seq2exp_cli.predict import bundled_weights
+    from seq2exp_cli.models.checkpoint import bundled_weights
 
     assert bundled_model_dir() == bundled_weights()
 

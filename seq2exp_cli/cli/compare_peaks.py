@@ -1,5 +1,7 @@
-"""``seq2exp compare-peaks``: learned elements against peak calls, planted truth and
-CRISPRi links; a Markdown report on stdout."""
+"""``seq2exp compare-peaks``: learned elements against peaks, planted truth and CRISPRi links.
+
+The Markdown report goes to stdout.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .options import DnaseOpt, GenesOpt, H3k27acOpt, _existing
+from .options import DnaseOpt, GenesOpt, H3k27acOpt, _existing, output_option, writable_output
 
 
 def _file(flag: str, text: str):
@@ -42,17 +44,19 @@ def main(
         "--chrom-sizes", "chrom<TAB>size file (default: the store's, else a bigWig's).")] = None,
     crispri: Annotated[Path | None, _file(
         "--crispri", "CRISPRi benchmark TSV (ENCODE layout) for link AUPRC.")] = None,
+    links: Annotated[Path | None, _file(
+        "--links", "Element-gene links from `seq2exp call-links` (scored against --crispri).")] = None,
     macs3_cutoff: Annotated[float | None, typer.Option(
         "--macs3-cutoff", help="bdgpeakcall -c (default: the --macs3-quantile of DNase per bp "
         "over the windows).", show_default=False)] = None,
     macs3_quantile: Annotated[float, typer.Option("--macs3-quantile")] = 0.9,
     macs3_min_length: Annotated[int, typer.Option("--macs3-min-length", help="bdgpeakcall -l (bp).")] = 150,
     macs3_max_gap: Annotated[int, typer.Option("--macs3-max-gap", help="bdgpeakcall -g (bp).")] = 50,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write PREFIX.tsv (method, metric, value, scope) and PREFIX.md.",
-        show_default=False)] = None,
+    output: Annotated[Path | None, output_option(
+        "Write PREFIX.tsv (method, metric, value, scope) and PREFIX.md.")] = None,
     plot_dir: Annotated[Path | None, typer.Option(
-        "--plot-dir", help="Folder for PR-curve PNGs (bp-level, links).", show_default=False)] = None,
+        "--plot-dir", help="Folder for PR-curve PNGs (bp-level, links).", show_default=False,
+        callback=writable_output)] = None,
 ) -> None:
     """Compare learned elements with DNase peaks inside the genes' windows.
 
@@ -61,14 +65,15 @@ def main(
     Reports mask ratio vs peak coverage and bp / interval overlap; with --truth
     precision, recall, F1, AUPRC and decoy FPR; with --crispri link AUPRC.
     """
-    from ..evaluation.compare import compare_peaks_files, print_report
+    from ..evaluation.compare import compare_peaks_files
 
     rep = compare_peaks_files(
         genes=genes, store=store, split=split, window=window, chrom_sizes=chrom_sizes, elements=elements, mask=mask, truth=truth,
         peaks=peaks, call_peaks=call_peaks, dnase=dnase, h3k27ac=h3k27ac, crispri=crispri,
-        out_prefix=output, plot_dir=plot_dir, mask_cutoff=mask_cutoff,
+        links=links, out_prefix=output, plot_dir=plot_dir, mask_cutoff=mask_cutoff,
         macs3_cutoff=macs3_cutoff, macs3_quantile=macs3_quantile,
         macs3_min_length=macs3_min_length, macs3_max_gap=macs3_max_gap)
-    print_report(rep)
+    sys.stdout.write(rep.to_markdown())
+    sys.stdout.flush()
     if output is not None:
         print(f"seq2exp: wrote {output}.tsv and {output}.md", file=sys.stderr)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from .options import output_option, writable_output
+
 
 def main(
     predictions: Annotated[Path, typer.Argument(help="Predictions TSV from `seq2exp predict` "
@@ -15,11 +17,10 @@ def main(
     store: Annotated[Path | None, typer.Option(
         "--store", help="Dataset store: split (and target) of each gene by gene_id.",
         show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write PREFIX.tsv and PREFIX.md (atomically).",
-        show_default=False)] = None,
+    output: Annotated[Path | None, output_option("Write PREFIX.tsv and PREFIX.md (atomically).")] = None,
     plot: Annotated[Path | None, typer.Option(
-        "--plot", help="Predicted-vs-measured scatter PNG.", show_default=False)] = None,
+        "--plot", help="Predicted-vs-measured scatter PNG.", show_default=False,
+        callback=writable_output)] = None,
     tsv: Annotated[bool, typer.Option("--tsv", help="TSV on stdout instead of Markdown.")] = False,
 ) -> None:
     """Regression metrics per split (train, val, test) and over all genes.

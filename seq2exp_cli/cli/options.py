@@ -1,13 +1,21 @@
-"""Options shared by every subcommand: same flag, same meaning, everywhere.
+"""Options shared by every subcommand, each declared once: same flag, same meaning, everywhere.
 
-Each is an ``Annotated`` type; a command declares ``genes: GenesOpt = None`` and gets the
-same help text and validation as every other command.
+Each is an ``Annotated`` type (``genes: GenesOpt = None``).  The input options a command
+reads its data with (genes, genome, tracks, Hi-C, targets, blacklist, store, model, device)
+are added to a command by :func:`input_options` and reach it as one :class:`InputOptions`.
+Output paths (``-o/--output`` and the like) are checked at parse time by
+:func:`writable_output`: an output under an existing file, or in a folder that cannot be
+written, is a one-line error before any work is done.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -20,6 +28,45 @@ def _existing(ctx: typer.Context, param: typer.CallbackParam, value: Optional[Pa
         flag = param.opts[0] if param.opts else param.name
         raise InputError(f"{value}: file not found (given as {flag}); check the path")
     return value
+
+
+def check_writable(value: str | os.PathLike, flag: str) -> None:
+    """Raise a one-line error when nothing can be written at ``value``.
+
+    The path's nearest existing ancestor must be a folder we may write in (the folders
+    below it are created by the command), and the path must not lie under a file.
+
+    Raises
+    ------
+    Seq2ExpError
+        Naming the path, the blocking file or folder, and the flag.
+    """
+    p = Path(value)
+    if str(p) == "-":
+        return
+    anc = p.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise Seq2ExpError(f"{p}: cannot write here: {anc} is a file, not a folder; "
+                           f"choose another {flag}")
+    if anc.exists() and not os.access(anc, os.W_OK | os.X_OK):
+        raise Seq2ExpError(f"{p}: cannot write here: folder {anc} is not writable; "
+                           f"choose another {flag}")
+
+
+def writable_output(ctx: typer.Context, param: typer.CallbackParam, value):
+    """Typer callback of every output path: :func:`check_writable` at parse time."""
+    if value is not None:
+        flag = param.opts[0] if param.opts else param.name.upper()
+        check_writable(value, flag)
+    return value
+
+
+def output_option(help: str) -> typer.models.OptionInfo:
+    """``-o/--output PATH``: where a command writes its result (checked at parse time)."""
+    return typer.Option("--output", "-o", help=help, callback=writable_output,
+                        show_default=False)
 
 
 FastaOpt = Annotated[
@@ -61,6 +108,10 @@ TargetsOpt = Annotated[
     typer.Option("--targets", help="TSV gene_id, value (raw CAGE/RNA) [+ feature columns].",
                  callback=_existing, show_default=False),
 ]
+StoreOpt = Annotated[
+    Optional[Path],
+    typer.Option("--store", help="Dataset store (instead of raw input files).", show_default=False),
+]
 ModelOpt = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="Trained model: a run folder, checkpoint folder or the bundled "
@@ -70,9 +121,7 @@ DeviceOpt = Annotated[
     str, typer.Option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N.")
 ]
 OutOpt = Annotated[
-    Optional[Path],
-    typer.Option("--output", "-o", help="Output file (written atomically); default stdout.",
-                 show_default=False),
+    Optional[Path], output_option("Output file (written atomically); default stdout."),
 ]
 ResolutionOpt = Annotated[
     int, typer.Option("--resolution", help="Hi-C bin size in bp.")
@@ -83,26 +132,91 @@ NormOpt = Annotated[
 WindowOpt = Annotated[
     int, typer.Option("--window", help="Window width in bp, centred on the TSS.")
 ]
+GeneOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--gene", help="Only these genes (id or name; repeatable).", show_default=False),
+]
+SplitOpt = Annotated[
+    Optional[str], typer.Option("--split", help="Only genes of this split (train, val, test).",
+                                show_default=False),
+]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Genes per batch.")]
 
 
-def collect_tracks(
-    dnase: Optional[Path], h3k27ac: Optional[Path], track: Optional[list[str]]
-) -> dict[str, Path]:
-    """Merge ``--h3k27ac``, ``--dnase`` and ``--track NAME=FILE`` into an ordered mapping.
+@dataclass
+class InputOptions:
+    """The values of the shared input options of one command invocation."""
 
-    The order is the reference's (H3K27ac, DNase), then ``--track`` in the order given.
+    genes: Optional[Path] = None
+    dnase: Optional[Path] = None
+    h3k27ac: Optional[Path] = None
+    track: Optional[list[str]] = None
+    hic: Optional[Path] = None
+    fasta: Optional[Path] = None
+    targets: Optional[Path] = None
+    blacklist: Optional[Path] = None
+    resolution: int = 5000
+    normalization: str = "VC"
+    store: Optional[Path] = None
+    model: Optional[Path] = None
+    device: str = "auto"
+
+
+#: the option type of each field of :class:`InputOptions`
+_OPTION_TYPES = {
+    "genes": GenesOpt, "dnase": DnaseOpt, "h3k27ac": H3k27acOpt, "track": TrackOpt,
+    "hic": HicOpt, "fasta": FastaOpt, "targets": TargetsOpt, "blacklist": BlacklistOpt,
+    "resolution": ResolutionOpt, "normalization": NormOpt, "store": StoreOpt,
+    "model": ModelOpt, "device": DeviceOpt,
+}
+#: the options of the raw input files (``preprocess`` takes these only)
+FILE_OPTIONS = ("genes", "dnase", "h3k27ac", "track", "hic", "fasta", "targets", "blacklist",
+                "resolution", "normalization")
+#: the options of a command that runs a trained model on a store or raw files
+MODEL_OPTIONS = FILE_OPTIONS + ("store", "model", "device")
+
+
+def input_options(names: tuple[str, ...] = MODEL_OPTIONS) -> Callable:
+    """Add the shared input options ``names`` to a command; it receives them as ``inputs``.
+
+    The decorated function declares a parameter ``inputs`` (an :class:`InputOptions`) and
+    its own options; the command Typer sees has its own options followed by ``names``.
+    """
+    defaults = {f.name: f.default for f in fields(InputOptions)}
+    shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=defaults[n],
+                                annotation=_OPTION_TYPES[n]) for n in names]
+
+    def decorate(func: Callable) -> Callable:
+        sig = inspect.signature(func, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "inputs"]
+
+        @functools.wraps(func)
+        def command(**kwargs):
+            given = {n: kwargs.pop(n) for n in names}
+            return func(inputs=InputOptions(**given), **kwargs)
+
+        params = own + shared
+        command.__signature__ = sig.replace(parameters=params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__  # Typer must read the new signature, not the function's
+        return command
+
+    return decorate
+
+
+def parse_tracks(track: Optional[list[str]]) -> dict[str, Path]:
+    """``--track NAME=FILE`` values as an ordered name -> path mapping.
+
+    Raises
+    ------
+    Seq2ExpError
+        A value without ``=``, an empty name or path, or a missing file.
     """
     out: dict[str, Path] = {}
-    if h3k27ac is not None:
-        out["h3k27ac"] = Path(h3k27ac)
-    if dnase is not None:
-        out["dnase"] = Path(dnase)
     for spec in track or []:
-        if "=" not in spec:
-            raise Seq2ExpError(f"--track {spec}: expected NAME=FILE, e.g. --track atac=atac.bw")
-        name, _, path = spec.partition("=")
+        name, sep, path = spec.partition("=")
         name = name.strip().lower()
-        if not name or not path:
+        if not sep or not name or not path:
             raise Seq2ExpError(f"--track {spec}: expected NAME=FILE, e.g. --track atac=atac.bw")
         if name in out:
             raise Seq2ExpError(f"--track {spec}: track '{name}' given twice")
@@ -112,8 +226,25 @@ def collect_tracks(
     return out
 
 
+def collect_tracks(
+    dnase: Optional[Path], h3k27ac: Optional[Path], track: Optional[list[str]]
+) -> dict[str, Path]:
+    """Merge ``--h3k27ac``, ``--dnase`` and ``--track NAME=FILE`` into an ordered mapping.
+
+    The order is the reference's (H3K27ac, DNase), then ``--track`` in the order given
+    (:func:`seq2exp_cli.store.inputs.track_paths`).
+    """
+    from ..store.inputs import track_paths
+
+    named = parse_tracks(track)
+    try:
+        return track_paths(dnase, h3k27ac, named)
+    except Seq2ExpError as exc:
+        raise Seq2ExpError(f"--track: {exc}") from None
+
+
 def parse_chroms(value: str) -> list[str]:
-    """``"chr3,chr21"`` -> ``["chr3", "chr21"]`` (empty string -> no chromosomes)."""
+    """Split ``"chr3,chr21"`` into ``["chr3", "chr21"]`` (empty string -> no chromosomes)."""
     return [c.strip() for c in value.split(",") if c.strip()]
 
 

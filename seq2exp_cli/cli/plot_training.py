@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from ..errors import Seq2ExpError
+from .options import output_option
 
 
 def main(
     run: Annotated[Path, typer.Argument(help="Run folder written by `seq2exp train`.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="PNG to write.")],
+    output: Annotated[Path, output_option("PNG to write.")],
 ) -> None:
     """Draw training loss and validation MSE / Pearson against step."""
     from ..plot import plot_training_curve

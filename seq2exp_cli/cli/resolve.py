@@ -43,7 +43,7 @@ def _config(cwd: str) -> tuple[Path | None, dict]:
 
 
 def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
-    """The path for input ``name``: ``given``, else ``$SEQ2EXP_<NAME>``, else the config."""
+    """Return the path for input ``name``: ``given``, else ``$SEQ2EXP_<NAME>``, else the config."""
     if given is not None:
         return Path(given)
     env = os.environ.get(f"SEQ2EXP_{name.upper()}")
@@ -64,7 +64,7 @@ def find_input(name: str, given: str | os.PathLike | None) -> Path | None:
 
 
 def resolve_fasta(given: str | os.PathLike | None) -> Path:
-    """The genome FASTA or a clear error saying the three ways to give it."""
+    """Return the genome FASTA or a clear error saying the three ways to give it."""
     p = find_input("fasta", given)
     if p is None:
         raise Seq2ExpError(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from ..errors import Seq2ExpError
 from ..progress import progress_bar, stderr_console
+from .options import output_option, writable_output
 
 #: stages reported by the simulator (generation, then writing)
 _STAGES = (
@@ -29,14 +31,18 @@ _STAGES = (
 
 def main(
     outdir: Annotated[
-        Path, typer.Argument(help="Output folder (created; must not exist unless --force).")
-    ],
-    preset: Annotated[
+        Optional[Path],
+        typer.Argument(help="Output folder (created; must not exist unless --force); or -o.",
+                       callback=writable_output, show_default=False),
+    ] = None,
+    output: Annotated[Optional[Path], output_option("Output folder (instead of OUTDIR).")] = None,
+    size: Annotated[
         str,
         typer.Option(
-            "--preset",
-            "-p",
-            help="Size: ci (~3.5 Mb, ~35 genes), example (~5 Mb), train (~60 Mb, ~600 genes).",
+            "--size",
+            help="Size of the cell type: ci (~3.5 Mb, ~35 genes), example (~5 Mb), "
+            "train (~60 Mb, ~600 genes), large (hg38's chromosomes at 22 %: 667 Mb, "
+            "~6,700 genes).",
         ),
     ] = "ci",
     seed: Annotated[
@@ -49,15 +55,40 @@ def main(
         float | None,
         typer.Option("--genes-per-mb", help="Override the gene density (default ~10 per Mb)."),
     ] = None,
+    track_units: Annotated[
+        str,
+        typer.Option(
+            "--track-units",
+            help="Units of the DNase/H3K27ac bigWigs: signal (the model's own), rpm (reads per "
+            "million coverage) or counts (Poisson read coverage): another lab's pipeline.",
+        ),
+    ] = "signal",
+    track_scale: Annotated[
+        float,
+        typer.Option("--track-scale", help="Multiply both bigWigs by this factor (e.g. 10)."),
+    ] = 1.0,
 ) -> None:
     """Simulate a cell type: FASTA, genes, DNase/H3K27ac bigWigs, .hic/.cool, CAGE and truth."""
+    from ..simulate import PRESETS as SIZES
     from ..simulate import simulate
 
+    if size not in SIZES:
+        raise Seq2ExpError(f"--size {size}: choose one of {', '.join(SIZES)}")
+
+    if outdir is not None and output is not None and outdir != output:
+        raise Seq2ExpError(f"output folder given twice ({outdir} and -o {output}); give one")
+    outdir = outdir if outdir is not None else output
+    if outdir is None:
+        raise Seq2ExpError("no output folder: give OUTDIR or -o OUTDIR")
     overrides = {}
     if genes_per_mb is not None:
         if genes_per_mb <= 0:
             raise typer.BadParameter("must be > 0", param_hint="--genes-per-mb")
         overrides["gene_spacing"] = int(1e6 / genes_per_mb)
+    if track_units != "signal":
+        overrides["track_units"] = track_units
+    if track_scale != 1.0:
+        overrides["track_scale"] = track_scale
     console = stderr_console()
     argv = sys.argv[1:]
     command = None  # simulate() then writes the equivalent command itself
@@ -74,7 +105,7 @@ def main(
             )
 
         res = simulate(
-            outdir, preset=preset, seed=seed, force=force, command=command, step=step, **overrides
+            outdir, preset=size, seed=seed, force=force, command=command, step=step, **overrides
         )
         bar.update(task, completed=len(_STAGES), description="simulate: done")
     s = res.summary

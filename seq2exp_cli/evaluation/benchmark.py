@@ -24,9 +24,9 @@ is an error (choose another ``OUTDIR``) rather than silently mixed in.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +34,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._device import resolve_device
 from ..errors import Seq2ExpError
+from ..models.build import preset_for
 from ..training.loop import train
 from .report import frame_to_markdown, write_table
+
+log = logging.getLogger(__name__)
 
 #: Table 1 models (``seq2exp benchmark --models``): Seq2Exp, its predictor without a mask,
 #: and the other systems of the field (:mod:`seq2exp_cli.models.registry`)
@@ -57,63 +61,46 @@ PAPER_K562_SPARSITY = (0.0688, 0.1361)
 TABLE1_METRICS = ("mse", "mae", "pearson")
 
 
-def log(msg: str) -> None:
-    """One progress line on stderr."""
-    print(f"seq2exp: {msg}", file=sys.stderr, flush=True)
-
-
-def preset_for(model: str, preset: str) -> str:
-    """The preset of ``model``: the hard counterpart for seq2exp-hard, else the soft one."""
-    soft = preset.removesuffix("-hard")
-    return f"{soft}-hard" if model == "seq2exp-hard" else soft
-
-
 def model_configs(store, model: str, preset: str, seed: int, steps: int | None = None,
-                  overrides: dict | None = None, fixed_mask: bool = False):
-    """``(ModelConfig, TrainConfig)`` of one benchmark run, built as ``seq2exp train`` does.
+                  overrides: dict | None = None, fixed_mask: bool = False,
+                  shared_with: Sequence[str] = ()):
+    """Build ``(ModelConfig, TrainConfig)`` of one benchmark run, as ``seq2exp train`` does.
 
     Parameters
     ----------
-    store:
+    store : Store
         An open :class:`~seq2exp_cli.store.Store` (its signals and features are used).
-    model:
+    model : str
         One of :data:`MODELS`.
-    preset, steps, overrides:
-        ``--preset``, ``--steps`` and the parsed ``--set`` fields.
-    fixed_mask:
+    preset, steps, overrides
+        ``--preset``, ``--steps`` and the ``--set`` fields
+        (:func:`seq2exp_cli.models.build.build_configs`).
+    fixed_mask : bool
         Build the Table 2 retraining predictor (``mask_source="fixed"``).
+    shared_with : sequence of str
+        The other models of the benchmark: their fields in ``overrides`` are not errors.
     """
-    from ..cli.train import _signal_params
-    from ..models.registry import make_configs
+    from ..models.build import ConfigError, build_configs
 
     if model not in MODELS:
         raise Seq2ExpError(f"--models: unknown model {model!r}; choose from {', '.join(MODELS)}")
     kw = dict(overrides or {})
-    kw["seed"] = int(seed)
-    if steps is not None:
-        kw["steps"] = int(steps)
-        kw.setdefault("warmup", min(int(steps) // 10, 5000))
     names = list(kw.get("signal_names") or store.signal_names)
-    kw["signal_names"] = tuple(names)
-    w, b = _signal_params(names)
-    kw.setdefault("signal_weights", w)
-    kw.setdefault("signal_betas", b)
-    kw.setdefault("n_gene_features", len(store.feature_names))
-    if fixed_mask:
-        kw["mask_source"] = "fixed"
     try:
-        return make_configs(model, preset, kw)
-    except ValueError as exc:
+        return build_configs(model, preset, signal_names=names,
+                             n_gene_features=len(store.feature_names), seed=seed, steps=steps,
+                             fixed_mask=fixed_mask, overrides=kw, shared_with=shared_with)
+    except ConfigError as exc:
         raise Seq2ExpError(f"--models {model} --preset {preset}: {exc}") from None
 
 
 def run_finished(run: Path) -> bool:
-    """True when ``run`` holds a selected model and its test metrics."""
+    """Tell whether ``run`` holds a selected model and its test metrics."""
     return (run / "best").is_dir() and (run / "test_metrics.tsv").is_file()
 
 
 def _same_config(run: Path, model_cfg, train_cfg) -> str | None:
-    """The first field where ``run/run.json`` differs from the requested config, or None."""
+    """Return the first field where ``run/run.json`` differs from the requested config, or None."""
     try:
         saved = json.loads((run / "run.json").read_text())
     except (OSError, ValueError):
@@ -121,7 +108,7 @@ def _same_config(run: Path, model_cfg, train_cfg) -> str | None:
     want = json.loads(json.dumps({"model": model_cfg.to_dict(), "train": train_cfg.to_dict()}))
     for part in ("model", "train"):
         for key, value in want[part].items():
-            if key in ("feature_mean", "feature_scale"):  # filled in by train()
+            if key in ("feature_mean", "feature_scale", "track_scales"):  # filled in by train()
                 continue
             if saved.get(part, {}).get(key, value) != value:
                 return f"{key}: {saved[part][key]!r} there, {value!r} now"
@@ -136,10 +123,10 @@ def train_run(store_path, run: Path, model_cfg, train_cfg, device, resume: bool,
         raise Seq2ExpError(f"{run}: trained with another configuration ({diff}); use another "
                            "-o or remove that run")
     if run_finished(run):
-        log(f"{label}: finished, skipped ({run})")
+        log.info(f"{label}: finished, skipped ({run})")
         return False
     started = run.exists() and any(run.iterdir())
-    log(f"{label}: {'resuming' if started and resume else 'training'} -> {run}")
+    log.info(f"{label}: {'resuming' if started and resume else 'training'} -> {run}")
     train(store_path, run, model_cfg, train_cfg, device=device, resume=resume and started,
           show_progress=show_progress, mask_provider=mask_provider)
     if not run_finished(run):
@@ -148,14 +135,17 @@ def train_run(store_path, run: Path, model_cfg, train_cfg, device, resume: bool,
 
 
 def read_test_metrics(run: Path) -> dict:
-    """The (single) row of ``run/test_metrics.tsv`` as a dict."""
+    """Return the (single) row of ``run/test_metrics.tsv`` as a dict."""
     t = pd.read_csv(run / "test_metrics.tsv", sep="\t")
     return t.iloc[-1].to_dict()
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Table 1: per model, mean and sample sd (ddof 1; NaN for one seed) of the test
-    metrics over seeds.  ``runs`` has columns model, seed, n, mse, mae, pearson."""
+    """Table 1: per model, mean and sample sd (ddof 1.
+
+    NaN for one seed) of the test metrics over seeds.  ``runs`` has columns model, seed, n,
+    mse, mae, pearson.
+    """
     rows = []
     for model, sub in runs.groupby("model", sort=False):
         row = {"model": model, "n_seeds": len(sub), "n_genes": int(sub["n"].iloc[0])}
@@ -200,22 +190,24 @@ def _report_values(rep) -> dict:
 
 def table2_row(store, model: str, run: Path, outdir: Path, truth, dnase, h3k27ac, device,
                show_progress: bool) -> dict:
-    """Elements of ``run``'s learned mask against MACS3 and the truth on the test genes:
-    mask bigWig + elements, compare-peaks with MACS3 (peaks kept in ``OUTDIR``)."""
-    from ..elements import call_elements, write_elements
+    """Elements of ``run``'s learned mask against MACS3 and the truth on the test genes.
+
+    Mask bigWig + elements, compare-peaks with MACS3 (peaks kept in ``OUTDIR``).
+    """
+    from ..inference.elements import gene_elements, write_elements
     from ..io.atomic import atomic_path
-    from ..predict import load_predictor
+    from ..models.checkpoint import load_model
     from .compare import compare_peaks_files
 
     d = outdir / "table2"
     d.mkdir(parents=True, exist_ok=True)
-    net, cfg, _, dev = load_predictor(run, device)
+    trained = load_model(run, device=resolve_device(device))
     test = np.flatnonzero(store.genes["split"].to_numpy() == "test")
-    log(f"Table 2 {model}: calling elements on {len(test)} test genes")
-    el = call_elements(store, net, cfg, dev, indices=test, bigwig=d / f"{model}.mask.bw",
-                       show_progress=show_progress)
+    log.info(f"Table 2 {model}: calling elements on {len(test)} test genes")
+    el = gene_elements(store, trained, indices=test, bigwig=d / f"{model}.mask.bw",
+                       progress=show_progress)
     write_elements(el, d / f"{model}.elements.bed")
-    log(f"Table 2 {model}: compare-peaks with MACS3 on {dnase}")
+    log.info(f"Table 2 {model}: compare-peaks with MACS3 on {dnase}")
     prefix = d / f"{model}.compare"
     rep = compare_peaks_files(store=store.path, split="test", mask=d / f"{model}.mask.bw",
                               truth=truth, call_peaks=True, dnase=dnase, h3k27ac=h3k27ac,
@@ -340,7 +332,7 @@ def run_benchmark(
     if len(store.indices("test")) == 0:
         raise Seq2ExpError(f"{store.path}: no test genes with targets; the benchmark scores "
                            "the test split (check --targets and the test chromosomes)")
-    configs = {(m, s): model_configs(store, m, preset, s, steps, overrides)
+    configs = {(m, s): model_configs(store, m, preset, s, steps, overrides, shared_with=models)
                for m in models for s in seeds}
     out.mkdir(parents=True, exist_ok=True)
     trained, rows, total = 0, [], len(configs)
@@ -369,13 +361,12 @@ def run_benchmark(
         _write_md(out / "table2.md", md2)
         md = md + "\n" + md2
     elif truth is not None:
-        log("Table 2 skipped: it needs seq2exp-soft or seq2exp-hard among --models")
+        log.info("Table 2 skipped: it needs seq2exp-soft or seq2exp-hard among --models")
     return BenchmarkResult(runs, t1, t2, md, trained)
 
 
 def _table2(store, learned, seed, configs, out, truth, dnase, h3k27ac, top, device, resume,
             show_progress) -> pd.DataFrame:
-    from .._device import resolve_device
     from ..io.bed import read_narrowpeak
     from ..models.config import replace
     from ..training.fixed_mask import GeneratorTopK, PeakTopK
@@ -405,14 +396,16 @@ def _table2(store, learned, seed, configs, out, truth, dnase, h3k27ac, top, devi
 
 def _plot_best(store, runs: pd.DataFrame, out: Path, device) -> None:
     """Predicted vs measured on the test genes for the best seed (lowest MSE) of each model."""
+    from ..inference.predict import predict_expression
+    from ..models.checkpoint import load_model
     from ..plot import plot_pred_vs_measured
-    from ..predict import load_predictor, predict
 
     (out / "plots").mkdir(exist_ok=True)
     for m, sub in runs.groupby("model", sort=False):
         best = sub.loc[sub["mse"].idxmin()]
-        net, cfg, _, dev = load_predictor(out / "runs" / m / f"seed{int(best['seed'])}", device)
-        df = predict(store, net, cfg, dev, indices=store.indices("test"), show_progress=False)
+        trained = load_model(out / "runs" / m / f"seed{int(best['seed'])}",
+                             device=resolve_device(device))
+        df = predict_expression(store, trained, indices=store.indices("test"), progress=False)
         plot_pred_vs_measured(df, out / "plots" / f"{m}.pred_vs_measured.png",
                               f"{m} seed {int(best['seed'])}")
 

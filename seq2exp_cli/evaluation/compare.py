@@ -9,7 +9,9 @@ Universe
     always kept by the model (the central 2 kb are forced into the mask), so counting them
     would inflate every method alike.  All bp metrics are computed inside the universe;
     interval metrics use the intervals overlapping it by >= 1 bp.
+
 Methods
+-------
     ``seq2exp`` (learned elements, scored per bp by ``mean_mask``, or a mask bigWig),
     the peaks (``MACS3`` when called here, else ``peaks``; scored by narrowPeak
     ``signalValue``), ``DNase`` (the raw DNase value per bp as a score) and ``random``
@@ -19,7 +21,6 @@ Methods
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,14 @@ import pandas as pd
 
 from ..errors import InputError
 from . import intervals as ivs
-from .links import abc_score, learned_link_score, link_auprc, read_crispri, track_means
-from .peaks import call_peaks_macs3, read_interval_table, read_peaks, signal_runs
-from .report import Report, plot_pr_curves
+from ..io.bed import read_interval_table, read_peaks
+from ..io.chroms import read_chrom_sizes
+from ..io.crispri import read_crispri
+from ..io.links import read_links
+from .links import abc_score, learned_link_score, link_auprc, track_means
+from .peaks import abc_activity_runs, call_peaks_macs3, signal_runs
+from ..plot import plot_pr_curves
+from .report import Report
 
 S_COVER = "Coverage of the evaluated windows"
 S_OVERLAP = "Learned elements vs peaks"
@@ -58,8 +64,7 @@ def _elements_from_mask(track, universe: ivs.IntervalSet, cutoff: float):
 
 def _per_gene(report: Report, windows: pd.DataFrame, universe, elements: pd.DataFrame | None,
               el_set, peak_set, label: str) -> dict[str, float]:
-    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak
-    coverage and bp Jaccard inside the gene's window part of the universe."""
+    """Per-gene mask ratio (the gene's own elements when ``gene_id`` is known), peak coverage and bp Jaccard inside the gene's window part of the universe."""
     own = None
     if elements is not None and "gene_id" in elements and len(elements):
         ex = elements.assign(gene_id=elements["gene_id"].astype(str).str.split(",")) \
@@ -99,7 +104,8 @@ def compare_peaks(
     macs3_cutoff: float | None = None, macs3_quantile: float = 0.9, macs3_min_length: int = 150,
     macs3_max_gap: int = 50, peaks_out: str | os.PathLike | None = None,
     plot_dir: str | os.PathLike | None = None, promoter_flank: int = 1000,
-    title: str = "seq2exp compare-peaks",
+    title: str = "seq2exp compare-peaks", links: pd.DataFrame | None = None,
+    contact_of=None,
 ) -> Report:
     """Compare learned elements with peaks inside the genes' windows (see module doc).
 
@@ -119,6 +125,12 @@ def compare_peaks(
         Peak intervals (``peak_score`` column), or call them with MACS3 on ``dnase_track``.
     crispri:
         ENCODE-layout CRISPRi table for the link AUPRC.
+    links:
+        ``seq2exp call-links`` table (``chr, start, end, TargetGeneEnsembl_ID, Score``): each
+        tested pair scores the largest Score of the gene's links overlapping its element.
+    contact_of:
+        Callable ``pairs -> contact`` (one value per pair, the Hi-C contact of the gene's
+        TSS bin with the element's bin, as the store holds it): adds ABC with Hi-C.
     peaks_out, plot_dir:
         Where to keep MACS3's narrowPeak; folder for PR-curve PNGs.
 
@@ -189,10 +201,10 @@ def compare_peaks(
 
     if truth is not None:
         _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks, pk_set,
-                       dnase_track, plot_dir)
+                       dnase_track, plot_dir, h3k27ac_track)
     if crispri is not None:
         _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
-                       plot_dir)
+                       plot_dir, links, contact_of)
     rep.section(S_GENES, layout="gene",
                 note="Coverage of each gene's window (its universe bp); seq2exp counts the "
                 "gene's own elements (gene_id column) when known: the per-gene mask ratio.")
@@ -206,7 +218,7 @@ def compare_peaks(
 
 
 def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks, pk_set,
-                   dnase_track, plot_dir) -> None:
+                   dnase_track, plot_dir, h3k27ac_track=None) -> None:
     enh = ivs.restrict(truth[truth["name"] == "enhancer"], universe)
     dec = ivs.restrict(truth[truth["name"] == "decoy"], universe)
     pos = ivs.intersect(ivs.from_frame(enh), universe)
@@ -214,7 +226,8 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
         "bp metrics inside the universe; interval precision = fraction of called intervals "
         "overlapping an enhancer, recall = fraction of enhancers overlapped, decoy_fpr = "
         "fraction of decoys overlapped; bp_auprc ranks every universe bp by its score "
-        "(0 outside called intervals)."))
+        "(0 outside called intervals); ABC activity = sqrt(DNase x H3K27ac) of the 500-bp "
+        "element centred on each bp (ABC's candidate activity)."))
     rep.add(S_TRUTH, "truth", "n_enhancers", len(enh))
     rep.add(S_TRUTH, "truth", "n_decoys", len(dec))
     rep.add(S_TRUTH, "truth", "enhancer_bp", ivs.total_bp(pos))
@@ -242,6 +255,11 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
         rep.add(S_TRUTH, "DNase", "bp_auprc", ivs.average_precision(sc, y, w))
         curves["DNase"] = ivs.pr_curve(sc, y, w)[:2]
         prev = ivs.prevalence(y, w)
+    if dnase_track is not None and h3k27ac_track is not None:
+        sc, w, y = ivs.bp_scores(abc_activity_runs(dnase_track, h3k27ac_track, universe),
+                                 universe, pos)
+        rep.add(S_TRUTH, "ABC activity", "bp_auprc", ivs.average_precision(sc, y, w))
+        curves["ABC activity"] = ivs.pr_curve(sc, y, w)[:2]
     if not np.isfinite(prev):
         prev = ivs.total_bp(pos) / max(ivs.total_bp(universe), 1)
     rep.add(S_TRUTH, "random", "bp_auprc", prev)
@@ -251,15 +269,24 @@ def _truth_section(rep, truth, universe, label, el_df, el_set, el_scored, peaks,
 
 
 def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_track,
-                   plot_dir) -> None:
+                   plot_dir, links=None, contact_of=None) -> None:
     pairs = read_crispri(crispri, genes)
     rep.section(S_LINKS, layout="scope", note=(
         f"{len(pairs):,} tested pairs of the evaluated genes; positives = Regulated. "
-        "seq2exp: max mean_mask of the gene's elements overlapping the element; ABC: "
-        "activity x contact normalised over the gene's tested elements (the table's activity "
-        "and contact columns when present); ABC-tracks: the same from sqrt(DNase x H3K27ac) "
-        "and the ABC power law; distance: -|d|."))
+        "seq2exp: max mean_mask of the gene's elements overlapping the element; seq2exp "
+        "links: max Score (share of the gene's predicted enhancer drive) of the gene's "
+        "call-links rows overlapping the element; ABC: activity x contact normalised over "
+        "the gene's tested elements (the table's activity and contact columns when present: "
+        "on simulated data those are the simulator's own, an oracle); ABC-HiC: the same from "
+        "sqrt(DNase x H3K27ac) and the store's Hi-C contact; ABC-tracks: from "
+        "sqrt(DNase x H3K27ac) and the ABC power law; distance: -|d|."))
     scores: dict[str, np.ndarray] = {}
+    if links is not None:
+        ln = pd.DataFrame({"chrom": links["chr"].astype(str), "start": links["start"],
+                           "end": links["end"],
+                           "gene_id": links["TargetGeneEnsembl_ID"].astype(str),
+                           "_s": pd.to_numeric(links["Score"], errors="coerce").fillna(0.0)})
+        scores["seq2exp links"] = learned_link_score(pairs, ln, "_s")
     if mask_track is not None:
         scores["seq2exp"] = track_means(mask_track, pairs)
     elif el_df is not None:
@@ -269,6 +296,10 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
     abc = abc_score(pairs, dnase_track, h3k27ac_track)
     if abc is not None:
         scores["ABC"] = abc
+    if dnase_track is not None and contact_of is not None:
+        hic_pairs = pairs.drop(columns=["activity", "contact"], errors="ignore")
+        scores["ABC-HiC"] = abc_score(hic_pairs.assign(contact=contact_of(hic_pairs)),
+                                      dnase_track, h3k27ac_track)
     if dnase_track is not None and ("activity" in pairs or "contact" in pairs):
         # ABC from the tracks and the power law alone (the table's columns may be oracles)
         scores["ABC-tracks"] = abc_score(pairs.drop(columns=["activity", "contact"],
@@ -282,27 +313,11 @@ def _links_section(rep, crispri, genes, el_df, mask_track, dnase_track, h3k27ac_
                        "enhancer-gene links (CRISPRi)", float(pairs["regulated"].mean()))
 
 
-def print_report(rep: Report) -> None:
-    """The Markdown report on stdout."""
-    sys.stdout.write(rep.to_markdown())
-    sys.stdout.flush()
-
-
-def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """A two-column ``chrom<TAB>size`` file (UCSC ``chrom.sizes``, or a FASTA ``.fai``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: chromosome sizes file not found")
-    df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype={0: str},
-                     comment="#")
-    if df.empty or not pd.api.types.is_integer_dtype(df[1]):
-        raise InputError(f"{path}: expected 'chrom<TAB>size' lines (a chrom.sizes file)")
-    return dict(zip(df[0], df[1].astype(int)))
-
-
 def select_genes(genes: pd.DataFrame, split: str, chrom_sizes=None) -> pd.DataFrame:
-    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's
-    chromosome split is used (val chr3, chr21; test chr22, chrX)."""
+    """Genes of ``split`` (``all`` for every gene).  Without a ``split`` column the paper's chromosome split is used (val chr3, chr21.
+
+    Test chr22, chrX).
+    """
     if split == "all":
         return genes
     if "split" not in genes:
@@ -324,10 +339,9 @@ def compare_peaks_files(
     *, genes=None, store=None, split: str = "test", window: int | None = None,
     chrom_sizes=None, elements=None, mask=None, truth=None, peaks=None,
     call_peaks: bool = False, dnase=None, h3k27ac=None, crispri=None, out_prefix=None,
-    plot_dir=None, **options,
+    plot_dir=None, links=None, **options,
 ) -> Report:
-    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and
-    ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
+    """Read the files, run :func:`compare_peaks`, write ``PREFIX.tsv``/``.md`` (and ``PREFIX.macs3.narrowPeak`` when peaks are called) and the PR-curve PNGs."""
     from ..io.bigwig import BigWigTrack
     from ..io.chroms import ChromNames
     from ..io.genes import read_genes
@@ -341,11 +355,14 @@ def compare_peaks_files(
     if call_peaks and dnase is None:
         raise InputError("--call-peaks needs --dnase DNASE.bw (the signal MACS3 calls on)")
     sizes = read_chrom_sizes(chrom_sizes) if chrom_sizes is not None else None
+    contact_of = None
     if store is not None:
         from ..store import Store
 
         st = Store(store)
         table = st.genes
+        if st.manifest["options"].get("contact_source") == "hic":
+            contact_of = _store_contact(st)
         sizes = sizes or dict(st.chrom_sizes)
         window = window or st.window_bp
     elif genes is not None:
@@ -371,7 +388,9 @@ def compare_peaks_files(
             peaks=read_peaks(peaks) if peaks is not None else None, call_peaks=call_peaks,
             dnase_track=tracks["dnase"], h3k27ac_track=tracks["h3k27ac"], crispri=crispri,
             peaks_out=f"{out_prefix}.macs3.narrowPeak" if out_prefix and call_peaks else None,
-            plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})", **options)
+            plot_dir=plot_dir, title=f"seq2exp compare-peaks (split {split})",
+            links=read_links(links) if links is not None else None, contact_of=contact_of,
+            **options)
     finally:
         for t in tracks.values():
             if t is not None:
@@ -381,5 +400,32 @@ def compare_peaks_files(
     return rep
 
 
-__all__ = ["compare_peaks", "compare_peaks_files", "print_report", "read_chrom_sizes",
+def _store_contact(st):
+    """Return ``pairs -> contact`` over the store's per-gene contact profiles.
+
+    Each pair gets the Hi-C contact between its gene's TSS bin and the bin of the element's
+    midpoint (ABC's contact as the models see it); 0 outside the gene's window.
+    """
+    def contact_of(pairs: pd.DataFrame) -> np.ndarray:
+        res, half = st.resolution, st.window_bp // 2
+        out = np.zeros(len(pairs))
+        rows = {g: i for i, g in enumerate(st.genes["gene_id"].astype(str))}
+        cache: dict[int, np.ndarray] = {}
+        for k, (g, s, e, tss) in enumerate(zip(pairs["gene_id"], pairs["start"], pairs["end"],
+                                                pairs["tss"])):
+            i = rows.get(str(g))
+            if i is None:
+                continue
+            prof = cache.get(i)
+            if prof is None:
+                prof = cache[i] = st.contact_bins(i)
+            b = (int(s) + int(e)) // 2 // res - (int(tss) - half) // res
+            if 0 <= b < len(prof):
+                out[k] = float(prof[b])
+        return out
+
+    return contact_of
+
+
+__all__ = ["compare_peaks", "compare_peaks_files",
            "select_genes"]

@@ -110,7 +110,7 @@ def subtract(a: IntervalSet, b: IntervalSet) -> IntervalSet:
 
 
 def total_bp(a: IntervalSet) -> int:
-    """Number of bp covered by the set."""
+    """Return the number of bp covered by the set."""
     return int(sum(int((iv[:, 1] - iv[:, 0]).sum()) for iv in a.values()))
 
 
@@ -165,8 +165,11 @@ def _ratio(num: float, den: float) -> float:
 
 
 def bp_overlap(a: IntervalSet, b: IntervalSet) -> dict[str, float]:
-    """Bp-level overlap of two sets: ``jaccard`` (|A∩B| / |A∪B|), ``frac_a_in_b``
-    (|A∩B| / |A|) and ``frac_b_in_a`` (|A∩B| / |B|)."""
+    """Bp-level overlap of two sets.
+
+    ``jaccard`` (|A∩B| / |A∪B|), ``frac_a_in_b`` (|A∩B| / |A|) and ``frac_b_in_a`` (|A∩B| /
+    |B|).
+    """
     inter = total_bp(intersect(a, b))
     na, nb = total_bp(a), total_bp(b)
     return {"jaccard": _ratio(inter, na + nb - inter), "frac_a_in_b": _ratio(inter, na),
@@ -182,8 +185,10 @@ def bp_prf(called: IntervalSet, truth: IntervalSet) -> dict[str, float]:
 
 
 def fraction_overlapping(df: pd.DataFrame, b: IntervalSet) -> float:
-    """Fraction of the intervals (rows ``chrom, start, end``) overlapping ``b`` by >= 1 bp;
-    NaN for an empty table."""
+    """Fraction of the intervals (rows ``chrom, start, end``) overlapping ``b`` by >= 1 bp.
+
+    NaN for an empty table.
+    """
     if df is None or len(df) == 0:
         return float("nan")
     hit = overlaps_any(df["chrom"].to_numpy(), df["start"].to_numpy(), df["end"].to_numpy(), b)
@@ -284,8 +289,10 @@ def pr_curve(scores, labels, weights=None) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def average_precision(scores, labels, weights=None) -> float:
-    """Average precision (area under the step-wise PR curve), as sklearn's
-    ``average_precision_score``; ties share one threshold; NaN without positives."""
+    """Average precision (area under the step-wise PR curve), as sklearn's ``average_precision_score``.
+
+    Ties share one threshold; NaN without positives.
+    """
     precision, recall, _ = pr_curve(scores, labels, weights)
     if precision.size == 0 or not np.isfinite(recall[-1]):
         return float("nan")
@@ -314,8 +321,7 @@ def clip_scored(scored: ScoredIntervals, sizes: Mapping[str, int] | None) -> Sco
 # --------------------------------------------------------------------------- universe
 def gene_windows(genes: pd.DataFrame, window: int,
                  sizes: Mapping[str, int] | None = None) -> pd.DataFrame:
-    """Each gene's window ``[tss - window // 2, tss + window - window // 2)`` clipped to
-    ``[0, chrom size)`` (to ``[0, inf)`` for chromosomes absent from ``sizes``).
+    """Each gene's window ``[tss - window // 2, tss + window - window // 2)`` clipped to ``[0, chrom size)`` (to ``[0, inf)`` for chromosomes absent from ``sizes``).
 
     Returns
     -------
@@ -335,8 +341,11 @@ def gene_windows(genes: pd.DataFrame, window: int,
 
 def promoter_set(genes: pd.DataFrame, flank: int = 1000,
                  truth: pd.DataFrame | None = None) -> IntervalSet:
-    """Promoters to leave out of the universe: ``TSS ± flank`` bp of every gene, plus the
-    truth table's intervals named ``promoter`` when ``truth`` is given."""
+    """Promoters to leave out of the universe.
+
+    ``TSS ± flank`` bp of every gene, plus the truth table's intervals named ``promoter``
+    when ``truth`` is given.
+    """
     tss = genes["tss"].to_numpy(np.int64)
     parts = [pd.DataFrame({"chrom": genes["chrom"].astype(str).to_numpy(),
                            "start": np.maximum(tss - flank, 0), "end": tss + flank + 1})]
@@ -346,7 +355,7 @@ def promoter_set(genes: pd.DataFrame, flank: int = 1000,
 
 
 def window_slice(iv: np.ndarray, start: int, end: int) -> np.ndarray:
-    """The intervals of a disjoint sorted (n, 2) array clipped to ``[start, end)`` (bp)."""
+    """Return the intervals of a disjoint sorted (n, 2) array clipped to ``[start, end)`` (bp)."""
     if len(iv) == 0:
         return _EMPTY
     i0 = int(np.searchsorted(iv[:, 1], start, side="right"))

@@ -1,9 +1,7 @@
 """Enhancer–gene link ranking against a CRISPRi benchmark (AUPRC).
 
-The benchmark table follows the ENCODE CRISPRi layout (``chrom, chromStart, chromEnd``
-of the element, ``measuredGeneEnsemblId``/``measuredGeneSymbol``, ``startTSS``,
-``distanceToTSS``, ``Regulated``; optional ``activity`` and ``contact``).  Every row is
-one tested (element, gene) pair; positives are ``Regulated == True``.
+The benchmark table (ENCODE CRISPRi layout, read by :func:`seq2exp_cli.io.crispri.read_crispri`)
+has one row per tested (element, gene) pair; positives are ``Regulated == True``.
 
 Scores ranked (higher = more likely a link):
 
@@ -27,77 +25,17 @@ AUPRC is reported for all pairs and by |distance| bin (EPInformer's: 0–25, 25�
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..io.hic import abc_powerlaw
+from ..contacts import abc_powerlaw
 from .intervals import average_precision, pr_curve, prevalence
 
 #: |distance| bins (bp): label -> [lo, hi).
 DISTANCE_BINS: dict[str, tuple[int, int]] = {
     "0-25kb": (0, 25_000), "25-60kb": (25_000, 60_000), "60-100kb": (60_000, 100_001),
 }
-_REQUIRED = ("chrom", "chromStart", "chromEnd", "Regulated")
-
-
-def _as_bool(col: pd.Series) -> np.ndarray:
-    if col.dtype == bool:
-        return col.to_numpy()
-    return col.astype(str).str.strip().str.lower().isin(["true", "1", "yes"]).to_numpy()
-
-
-def read_crispri(path: str | os.PathLike, genes: pd.DataFrame) -> pd.DataFrame:
-    """Read the benchmark and keep the pairs of ``genes`` (matched by Ensembl id without
-    its version, else by gene name); rows with ``ValidConnection`` false are dropped.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``chrom, start, end, gene_id, tss, distance, regulated`` plus ``activity`` and
-        ``contact`` when the table has them; ``distance`` = element midpoint − TSS (bp)
-        unless given by ``distanceToTSS``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: CRISPRi table not found; check --crispri")
-    df = pd.read_csv(path, sep="\t", dtype={"chrom": str, "measuredGeneEnsemblId": str,
-                                            "measuredGeneSymbol": str})
-    missing = [c for c in _REQUIRED if c not in df]
-    if missing:
-        raise InputError(f"{path}: columns {missing} missing; expected the ENCODE CRISPRi "
-                         "benchmark layout (chrom, chromStart, chromEnd, ..., Regulated)")
-    if "ValidConnection" in df:
-        df = df[_as_bool(df["ValidConnection"])]
-    ids = genes["gene_id"].astype(str)
-    by_id = dict(zip(ids.str.split(".").str[0], ids))  # Ensembl ids match without version
-    by_name = dict(zip(genes["name"].astype(str), ids)) if "name" in genes else {}
-    gid = pd.Series([None] * len(df), index=df.index, dtype=object)
-    if "measuredGeneEnsemblId" in df:
-        gid = df["measuredGeneEnsemblId"].astype(str).str.split(".").str[0].map(by_id)
-    if "measuredGeneSymbol" in df:
-        gid = gid.fillna(df["measuredGeneSymbol"].map(by_name))
-    df = df.assign(gene_id=gid)[gid.notna().to_numpy()].reset_index(drop=True)
-    tss_of = dict(zip(ids, genes["tss"].astype(np.int64)))
-    out = pd.DataFrame({
-        "chrom": df["chrom"].astype(str), "start": df["chromStart"].astype(np.int64),
-        "end": df["chromEnd"].astype(np.int64), "gene_id": df["gene_id"].astype(str),
-    })
-    out["tss"] = out["gene_id"].map(tss_of).astype(np.int64)
-    mid = (out["start"] + out["end"]) // 2 - out["tss"]
-    if "distanceToTSS" in df:
-        mid = pd.to_numeric(df["distanceToTSS"], errors="coerce").fillna(mid)
-    out["distance"] = mid.astype(np.int64)
-    out["regulated"] = _as_bool(df["Regulated"])
-    for col in ("activity", "contact"):
-        if col in df:
-            out[col] = pd.to_numeric(df[col], errors="coerce").fillna(0.0).to_numpy()
-    return out
-
-
 def learned_link_score(pairs: pd.DataFrame, elements: pd.DataFrame,
                        score_col: str = "mean_mask") -> np.ndarray:
     """Max ``score_col`` of the gene's elements overlapping each pair's element (0 if none).
@@ -131,15 +69,11 @@ def track_means(track, pairs: pd.DataFrame) -> np.ndarray:
                      for c, s, e in zip(pairs["chrom"], pairs["start"], pairs["end"])])
 
 
-def powerlaw_contact(distance) -> np.ndarray:
-    """ABC power-law contact ``exp(5.96 − 1.024 · ln(d + 1))``, d clipped to >= 5 kb
-    (:func:`seq2exp_cli.io.hic.abc_powerlaw`)."""
-    return abc_powerlaw(distance)
-
-
 def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | None:
-    """ABC score per pair (see the module docstring); ``None`` when neither the table's
-    ``activity`` column nor a DNase track is available."""
+    """ABC score per pair (see the module docstring).
+
+    ``None`` when neither the table's ``activity`` column nor a DNase track is available.
+    """
     if "activity" in pairs:
         act = pairs["activity"].to_numpy(np.float64)
     elif dnase is not None:
@@ -149,7 +83,7 @@ def abc_score(pairs: pd.DataFrame, dnase=None, h3k27ac=None) -> np.ndarray | Non
     else:
         return None
     con = (pairs["contact"].to_numpy(np.float64) if "contact" in pairs
-           else powerlaw_contact(pairs["distance"].to_numpy()))
+           else abc_powerlaw(pairs["distance"].to_numpy()))
     ac = np.clip(act, 0, None) * np.clip(con, 0, None)
     total = pd.Series(ac).groupby(pairs["gene_id"].to_numpy()).transform("sum").to_numpy()
     return np.divide(ac, total, out=np.zeros_like(ac), where=total > 0)

@@ -1,4 +1,4 @@
-"""Interval inputs of the comparison: learned elements, truth, peaks; MACS3 peak calling.
+"""MACS3 peak calling on a DNase bigWig for the comparison (readers are in :mod:`seq2exp_cli.io.bed`).
 
 MACS3 (Zhang et al. 2008, https://github.com/macs3-project/MACS) calls peaks on a
 bedGraph with ``macs3 bdgpeakcall``: runs of bases whose signal is >= a cutoff, joined
@@ -13,6 +13,7 @@ a bp-resolution DNase signal rather than MACS3's pileup defaults (200, 30).
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import shutil
@@ -25,62 +26,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MissingDependencyError, Seq2ExpError
-from ..io.bed import read_bed, read_narrowpeak
+from ..errors import MissingDependencyError, Seq2ExpError
+from ..io.bed import read_peaks
 from .intervals import IntervalSet, ScoredIntervals
+
+log = logging.getLogger(__name__)
 
 #: Chunk of bp read from a bigWig at once (bounded memory on whole chromosomes).
 CHUNK_BP = 1 << 23
 
 
-def read_interval_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a BED-like table whose optional first line ``#chrom<TAB>start<TAB>end...``
-    names the columns (``seq2exp call-elements`` output, ``truth_elements.bed``); without
-    such a header it is read as BED3-BED6.
-
-    Returns
-    -------
-    pd.DataFrame
-        The named columns; ``start``/``end`` int64 (bp, 0-based half-open).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found; check the path")
-    with open(path) as fh:
-        first = fh.readline().rstrip("\n")
-    if not first.startswith("#chrom"):
-        return read_bed(path)
-    names = first[1:].split("\t")
-    df = pd.read_csv(path, sep="\t", comment=None, skiprows=1, header=None, names=names,
-                     dtype={"chrom": str, "name": str, "gene_id": str})
-    for col in ("start", "end"):
-        num = pd.to_numeric(df[col], errors="coerce")
-        if num.isna().any():
-            k = int(np.flatnonzero(num.isna().to_numpy())[0])
-            raise InputError(f"{path}: line {k + 2}: {col} '{df[col].iat[k]}' is not an integer")
-        df[col] = num.astype(np.int64)
-    return df
-
-
-def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
-    """Peaks from narrowPeak (score = ``signalValue``, column 7; column 5 when every
-    signalValue is 0, as ``macs3 bdgpeakcall`` writes them) or BED (score = column 5, else
-    1); the score is returned in column ``peak_score``."""
-    path = Path(path)
-    try:
-        df = read_narrowpeak(path)
-        col = "signalValue" if (df["signalValue"] != 0).any() else "score"
-    except InputError:
-        df = read_bed(path)
-        col = "score" if "score" in df and df["score"].notna().all() else None
-    df = df.copy()
-    df["peak_score"] = df[col].astype(np.float64) if col and len(df) else 1.0
-    return df
-
-
 def find_macs3() -> str:
-    """Path of the ``macs3`` executable: next to the running Python (a virtual
-    environment) first, then ``PATH``."""
+    """Path of the ``macs3`` executable.
+
+    Next to the running Python (a virtual environment) first, then ``PATH``.
+    """
     here = Path(sys.executable).parent / "macs3"
     if here.is_file() and os.access(here, os.X_OK):
         return str(here)
@@ -93,7 +53,7 @@ def find_macs3() -> str:
 
 
 def signal_runs(track, regions: IntervalSet, chunk: int = CHUNK_BP) -> ScoredIntervals:
-    """Runs of equal, non-zero bigWig values inside ``regions``, read in chunks.
+    """Return the runs of equal, non-zero bigWig values inside ``regions``, read in chunks.
 
     Parameters
     ----------
@@ -128,8 +88,47 @@ def signal_runs(track, regions: IntervalSet, chunk: int = CHUNK_BP) -> ScoredInt
     return out
 
 
+def abc_activity_runs(dnase, h3k27ac, regions: IntervalSet, half: int = 250, step: int = 10,
+                      chunk: int = CHUNK_BP) -> ScoredIntervals:
+    """ABC's activity ``sqrt(DNase x H3K27ac)`` as a per-bp score inside ``regions``.
+
+    ABC scores a candidate element by the geometric mean of the two marks' mean signal over
+    the element (500 bp around a DNase summit).  Here every bp gets the activity of the
+    500-bp element centred on it (``[x - half, x + half)``), evaluated every ``step`` bp and
+    held over the ``step`` bp around it: the ranking ABC's activity gives each position.
+
+    Returns
+    -------
+    dict chrom -> (starts, ends, values), as :func:`signal_runs` (runs of 0 left out).
+    """
+    out: ScoredIntervals = {}
+    for chrom, iv in regions.items():
+        ss, es, vs = [], [], []
+        for a, b in iv:
+            for lo in range(int(a), int(b), chunk):
+                hi = min(lo + chunk, int(b))
+                means = []
+                for trk in (dnase, h3k27ac):
+                    v = np.asarray(trk.fetch(chrom, lo - half, hi + half), dtype=np.float64)
+                    cs = np.concatenate([[0.0], np.cumsum(v)])
+                    centre = np.arange(lo, hi, step) - lo + step // 2  # offset in [lo, hi)
+                    c = np.minimum(centre, hi - lo - 1) + half  # index into v
+                    means.append((cs[c + half] - cs[c - half]) / (2 * half))
+                act = np.sqrt(np.maximum(means[0], 0) * np.maximum(means[1], 0))
+                st = np.arange(lo, hi, step)
+                en = np.minimum(st + step, hi)
+                k = act > 0
+                ss.append(st[k])
+                es.append(en[k])
+                vs.append(act[k])
+        if ss:
+            out[chrom] = (np.concatenate(ss).astype(np.int64),
+                          np.concatenate(es).astype(np.int64), np.concatenate(vs))
+    return out
+
+
 def weighted_quantile(values, weights, q: float) -> float:
-    """The ``q`` quantile of ``values`` repeated ``weights`` times (lower value)."""
+    """Return the ``q`` quantile of ``values`` repeated ``weights`` times (lower value)."""
     v = np.asarray(values, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     if v.size == 0 or w.sum() <= 0:
@@ -141,8 +140,7 @@ def weighted_quantile(values, weights, q: float) -> float:
 
 
 def universe_quantile(runs: ScoredIntervals, universe_bp: int, q: float) -> float:
-    """Quantile ``q`` of per-bp values over a universe of ``universe_bp`` bp, given its
-    non-zero runs (the remaining bp are 0)."""
+    """Quantile ``q`` of per-bp values over a universe of ``universe_bp`` bp, given its non-zero runs (the remaining bp are 0)."""
     vals = [np.zeros(1)]
     wts = [np.zeros(1)]
     for s, e, v in runs.values():
@@ -154,8 +152,10 @@ def universe_quantile(runs: ScoredIntervals, universe_bp: int, q: float) -> floa
 
 
 def default_cutoff(runs: ScoredIntervals, universe_bp: int, q: float) -> tuple[float, str]:
-    """MACS3 cutoff: the ``q`` quantile of per-bp signal over the universe; for a sparse
-    track (0 on more than a fraction ``q`` of the bp) the median of its non-zero bp.
+    """MACS3 cutoff: the ``q`` quantile of per-bp signal over the universe.
+
+    For a sparse track (0 on more than a fraction ``q`` of the bp) the median of its
+    non-zero bp.
 
     Returns
     -------
@@ -187,7 +187,7 @@ def write_track_bedgraph(track, chroms: Mapping[str, int], path: str | os.PathLi
 
 def macs3_command(bedgraph: str, cutoff: float, min_length: int, max_gap: int,
                   outdir: str, name: str, exe: str | None = None) -> list[str]:
-    """The ``macs3 bdgpeakcall`` command line (a list of arguments)."""
+    """Return the ``macs3 bdgpeakcall`` command line (a list of arguments)."""
     return [exe or find_macs3(), "bdgpeakcall", "-i", str(bedgraph), "-c", f"{cutoff:.6g}",
             "-l", str(int(min_length)), "-g", str(int(max_gap)), "--no-trackline",
             "--outdir", str(outdir), "-o", name]
@@ -219,7 +219,7 @@ def call_peaks_macs3(
     -------
     (peaks, cutoff, rule)
         Peaks as from :func:`read_peaks`, the cutoff used and how it was chosen.  The
-        exact command is printed on stderr.
+        exact command is logged.
     """
     exe = find_macs3()
     rule = "given"
@@ -232,7 +232,7 @@ def call_peaks_macs3(
         bdg = Path(tmp) / "dnase.bdg"
         write_track_bedgraph(dnase, chrom_sizes, bdg)
         cmd = macs3_command(str(bdg), cutoff, min_length, max_gap, tmp, "peaks.narrowPeak", exe)
-        print("seq2exp: running: " + shlex.join(cmd), file=sys.stderr)
+        log.info("running: %s", shlex.join(cmd))
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             tail = (res.stderr or res.stdout).strip().splitlines()[-3:]

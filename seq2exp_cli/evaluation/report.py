@@ -1,5 +1,7 @@
-"""Evaluation tables: long-format reports written as TSV and Markdown, PR-curve PNGs, and
-expression metrics per split (``seq2exp evaluate``).
+"""Evaluation tables.
+
+Long-format reports written as TSV and Markdown, and expression metrics per split (``seq2exp
+evaluate``).
 
 A :class:`Report` is a list of rows ``(method, metric, value, scope)`` grouped into named
 sections; each section declares how it is drawn in Markdown (methods × metrics, methods
@@ -10,13 +12,10 @@ renderer.
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import sys
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..io.atomic import atomic_path
@@ -27,7 +26,7 @@ _COUNT_METRICS = ("n", "n_genes", "n_pairs", "n_positive", "n_intervals", "n_tru
 
 
 def format_value(metric: str, value) -> str:
-    """Counts and bp as integers, other numbers with 4 significant digits, NaN as ``-``."""
+    """Format counts and bp as integers, other numbers with 4 significant digits, NaN as ``-``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, str):
@@ -38,7 +37,7 @@ def format_value(metric: str, value) -> str:
 
 
 def frame_to_markdown(df: pd.DataFrame) -> str:
-    """A GitHub Markdown table of ``df`` (values through :func:`format_value`)."""
+    """Return a GitHub Markdown table of ``df`` (values through :func:`format_value`)."""
     cols = [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
@@ -89,6 +88,7 @@ class Report:
         return df[REPORT_COLUMNS]
 
     def to_markdown(self) -> str:
+        """Render the report as GitHub Markdown, one section after another."""
         df = self.table()
         out = [f"# {self.title}\n"]
         # per-gene tables (long) go last, whatever sections are added later
@@ -152,14 +152,10 @@ def _md_pivot(t: pd.DataFrame, metric: str) -> str:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike | None) -> None:
-    """TSV to ``path`` (atomic) or stdout (``None``/``'-'``)."""
-    buf = io.StringIO()
-    df.to_csv(buf, sep="\t", index=False, float_format="%.10g", na_rep="nan")
-    if path is None or str(path) == "-":
-        sys.stdout.write(buf.getvalue())
-        return
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue())
+    """Write a metrics table as TSV to ``path`` (atomic) or stdout (``None``/``'-'``), 10 digits."""
+    from ..io.tables import write_tsv
+
+    write_tsv(df, path, float_format="%.10g", na_rep="nan")
 
 
 # --------------------------------------------------------------------------- expression
@@ -213,8 +209,7 @@ def evaluate_predictions(pred_df: pd.DataFrame, genes_df: pd.DataFrame | None = 
 def evaluate_files(predictions: str | os.PathLike, store: str | os.PathLike | None = None,
                    out_prefix: str | os.PathLike | None = None,
                    plot: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Read a predictions TSV (and a store's genes), run :func:`evaluate_predictions`,
-    write ``PREFIX.tsv`` + ``PREFIX.md`` and the predicted-vs-measured PNG when asked."""
+    """Read a predictions TSV (and a store's genes), run :func:`evaluate_predictions`, write ``PREFIX.tsv`` + ``PREFIX.md`` and the predicted-vs-measured PNG when asked."""
     from pathlib import Path
 
     from ..errors import InputError
@@ -253,36 +248,3 @@ def evaluate_targets(pred: pd.DataFrame, genes: pd.DataFrame | None) -> pd.DataF
     g = genes.set_index(genes["gene_id"].astype(str))
     tgt = g["target"].where(g["has_target"].astype(bool)) if "has_target" in g else g["target"]
     return pred.assign(target=pred["gene_id"].astype(str).map(tgt).to_numpy())
-
-
-# --------------------------------------------------------------------------- figures
-def plot_pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: str | os.PathLike,
-                   title: str = "", baseline: float | None = None) -> None:
-    """Step-wise precision–recall curves, one per method, as a PNG (atomic).
-
-    Parameters
-    ----------
-    curves:
-        Method -> ``(precision, recall)`` arrays at decreasing thresholds.
-    baseline:
-        Positive fraction, drawn as a dashed line (a random ranking).
-    """
-    from ..plot import _pyplot, _save
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.0, 4.2))
-    for label, (precision, recall) in curves.items():
-        if len(precision) == 0 or not np.isfinite(recall).all():
-            continue
-        ap = float(np.sum(np.diff(recall, prepend=0.0) * precision))
-        ax.step(np.r_[0.0, recall], np.r_[precision[0], precision], where="pre",
-                label=f"{label} (AP {ap:.3f})")
-    if baseline is not None and np.isfinite(baseline):
-        ax.axhline(baseline, color="grey", ls="--", lw=0.8, label=f"random ({baseline:.3f})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
-    _save(fig, out)

@@ -1,9 +1,11 @@
 """Every input and output file format of seq2exp: readers and writers.
 
 FASTA genomes (:mod:`.fasta`), gene/TSS tables (:mod:`.genes`), per-gene targets
-(:mod:`.targets`), bigWig/bedGraph signals (:mod:`.bigwig`), Hi-C maps and ABC contact
-profiles (:mod:`.hic`), BED/narrowPeak/blacklists (:mod:`.bed`).  Coordinates are 0-based
-half-open bp throughout; models and training never open files themselves.
+(:mod:`.targets`), bigWig/bedGraph signals (:mod:`.bigwig`), Hi-C maps (:mod:`.hic`),
+BED/narrowPeak/blacklists (:mod:`.bed`), chromosome sizes (:mod:`.chroms`) and CRISPRi
+benchmark tables (:mod:`.crispri`).  Coordinates are 0-based half-open bp throughout;
+models and training never open files themselves.  The contact maths on a Hi-C map is in
+:mod:`seq2exp_cli.contacts`.
 """
 
 from .atomic import atomic_dir, atomic_path, write_text_atomic
@@ -11,57 +13,45 @@ from .bed import (
                   intervals_to_mask,
                   read_bed,
                   read_blacklist,
+                  read_interval_table,
                   read_narrowpeak,
+                  read_peaks,
                   sort_intervals,
                   write_bed,
 )
 from .bigwig import BigWigTrack, write_bedgraph, write_bigwig
-from .chroms import ChromNames
+from .chroms import ChromNames, read_chrom_sizes
+from .crispri import read_crispri
 from .fasta import SEQ_CODES, Genome, decode, encode, onehot, reverse_complement_codes, write_fasta
 from .genes import read_genes, write_genes_tsv, write_gtf
-from .hic import (
-                  SELF_CONTACT_MIN,
-                  ContactSource,
-                  abc_powerlaw,
-                  contact_profile,
-                  expand_profile,
-                  open_contacts,
-                  powerlaw_contact,
-                  profile_bins,
-                  self_contact,
-                  write_cool,
-                  write_hic,
-)
+from .hic import ContactSource, open_contacts, write_cool, write_hic
 from .targets import FEATURE_COLUMNS, inverse_transform_target, read_targets, transform_target
 
 __all__ = [
                   "FEATURE_COLUMNS",
-                  "SELF_CONTACT_MIN",
                   "SEQ_CODES",
                   "BigWigTrack",
                   "ChromNames",
                   "ContactSource",
                   "Genome",
-                  "abc_powerlaw",
                   "atomic_dir",
                   "atomic_path",
-                  "contact_profile",
                   "decode",
                   "encode",
-                  "expand_profile",
                   "intervals_to_mask",
                   "inverse_transform_target",
                   "onehot",
                   "open_contacts",
-                  "powerlaw_contact",
-                  "profile_bins",
                   "read_bed",
                   "read_blacklist",
+                  "read_chrom_sizes",
+                  "read_crispri",
                   "read_genes",
+                  "read_interval_table",
                   "read_narrowpeak",
+                  "read_peaks",
                   "read_targets",
                   "reverse_complement_codes",
-                  "self_contact",
                   "sort_intervals",
                   "transform_target",
                   "write_bed",

@@ -1,6 +1,8 @@
 """Atomic writes: write to a temporary sibling, then rename.
 
-A run that fails or is killed never leaves a partial output at the final path.
+A run that fails or is killed never leaves a partial output at the final path, and an
+output that cannot be created (a parent that is a file, a folder without write permission)
+is a one-line :class:`~seq2exp_cli.errors.Seq2ExpError` before anything is written.
 """
 
 from __future__ import annotations
@@ -12,11 +14,33 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import Seq2ExpError
+
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _blocked(path: Path, exc: OSError) -> Seq2ExpError:
+    """Return the one-line error for an output that cannot be created."""
+    why = exc.strerror or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return Seq2ExpError(f"{path}: cannot write here: {why}{where}; choose another output path")
+
+
+def _temp_sibling(path: Path, directory: bool) -> Path:
+    """Create the temporary sibling of ``path`` (and its parent folders)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if directory:
+            return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _blocked(path, exc) from exc
+    os.close(fd)
+    return Path(tmp)
 
 
 def _default_mode(path: Path, directory: bool) -> None:
@@ -31,10 +55,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     On an exception the temporary file is removed and ``path`` is left untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _temp_sibling(path, directory=False)
     try:
         yield tmp
         if tmp.exists():
@@ -53,8 +74,7 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pat
     new one is complete.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = _temp_sibling(path, directory=True)
     try:
         yield tmp
         _default_mode(tmp, directory=True)

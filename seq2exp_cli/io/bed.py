@@ -153,8 +153,10 @@ def read_narrowpeak(path: str | os.PathLike, chroms: ChromNames | None = None) -
 
 
 def read_blacklist(path: str | os.PathLike, chroms: ChromNames | None = None) -> pd.DataFrame:
-    """Read a blacklist (BED3+); intervals on chromosomes absent from ``chroms`` are
-    dropped silently and intervals are clipped to the chromosome ends.
+    """Read a blacklist (BED3+).
+
+    Intervals on chromosomes absent from ``chroms`` are dropped silently and intervals are
+    clipped to the chromosome ends.
 
     Returns
     -------
@@ -234,3 +236,50 @@ def intervals_to_mask(df: pd.DataFrame, chrom: str, start: int, end: int) -> np.
     np.add.at(delta, s[keep], 1)
     np.add.at(delta, e[keep], -1)
     return np.cumsum(delta[:-1]) > 0
+
+
+def read_interval_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a BED-like table whose optional first line ``#chrom<TAB>start<TAB>end...`` names the columns (``seq2exp call-elements`` output, ``truth_elements.bed``).
+
+    Without such a header it is read as BED3-BED6.
+
+    Returns
+    -------
+    pd.DataFrame
+        The named columns; ``start``/``end`` int64 (bp, 0-based half-open).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found; check the path")
+    with open(path) as fh:
+        first = fh.readline().rstrip("\n")
+    if not first.startswith("#chrom"):
+        return read_bed(path)
+    names = first[1:].split("\t")
+    df = pd.read_csv(path, sep="\t", comment=None, skiprows=1, header=None, names=names,
+                     dtype={"chrom": str, "name": str, "gene_id": str})
+    for col in ("start", "end"):
+        num = pd.to_numeric(df[col], errors="coerce")
+        if num.isna().any():
+            k = int(np.flatnonzero(num.isna().to_numpy())[0])
+            raise InputError(f"{path}: line {k + 2}: {col} '{df[col].iat[k]}' is not an integer")
+        df[col] = num.astype(np.int64)
+    return df
+
+
+def read_peaks(path: str | os.PathLike) -> pd.DataFrame:
+    """Peaks from narrowPeak (score = ``signalValue``, column 7.
+
+    Column 5 when every signalValue is 0, as ``macs3 bdgpeakcall`` writes them) or BED
+    (score = column 5, else 1); the score is returned in column ``peak_score``.
+    """
+    path = Path(path)
+    try:
+        df = read_narrowpeak(path)
+        col = "signalValue" if (df["signalValue"] != 0).any() else "score"
+    except InputError:
+        df = read_bed(path)
+        col = "score" if "score" in df and df["score"].notna().all() else None
+    df = df.copy()
+    df["peak_score"] = df[col].astype(np.float64) if col and len(df) else 1.0
+    return df

@@ -67,8 +67,11 @@ class BigWigTrack:
         self._chroms = chroms
 
     def _check_readable(self) -> None:
-        """Fail now, not mid-run, on a truncated file: every index offset recorded in the
-        header (main index and zoom-level indexes) must lie inside the file."""
+        """Fail now, not mid-run, on a truncated file.
+
+        Every index offset recorded in the header (main index and zoom-level indexes) must
+        lie inside the file.
+        """
         size = os.path.getsize(self.path)
         with open(self.path, "rb") as fh:
             head = fh.read(64)
@@ -89,6 +92,10 @@ class BigWigTrack:
         if canon is None:
             return None
         return self._to_file.get(canon)
+
+    def has_chrom(self, chrom: str) -> bool:
+        """Return True when the bigWig has the (genome-named) chromosome ``chrom``."""
+        return self._file_chrom(chrom) is not None
 
     def fetch(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Per-bp values of ``chrom:[start, end)``.
@@ -119,8 +126,10 @@ class BigWigTrack:
         return out
 
     def chrom_values(self, chrom: str) -> np.ndarray:
-        """Per-bp values of a whole chromosome (length from ``chroms`` when given, else from
-        the bigWig), float32; built from the interval list (fast for sparse tracks)."""
+        """Per-bp values of a whole chromosome (length from ``chroms`` when given, else from the bigWig), float32.
+
+        Built from the interval list (fast for sparse tracks).
+        """
         own = self._file_chrom(chrom)
         if self._chroms is not None:
             length = self._chroms.sizes[self._chroms.resolve(chrom, source=str(self.path))]
@@ -162,9 +171,11 @@ class BigWigTrack:
             self._bw = None
 
     def __enter__(self):
+        """Use as a context manager; closes on exit."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the file."""
         self.close()
 
 

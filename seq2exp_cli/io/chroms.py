@@ -8,7 +8,11 @@ the file and the fix.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Iterable, Mapping
+
+import pandas as pd
 
 from ..errors import InputError
 
@@ -45,14 +49,15 @@ class ChromNames:
 
     @property
     def names(self) -> list[str]:
+        """Return the canonical chromosome names, in genome order."""
         return list(self.sizes)
 
     def get(self, name: str) -> str | None:
-        """The canonical name for ``name``, or ``None`` when it matches nothing."""
+        """Return the canonical name for ``name``, or ``None`` when it matches nothing."""
         return self._alias.get(str(name))
 
     def resolve(self, name: str, source: str = "input", what: str = "") -> str:
-        """The canonical name for ``name``; raise :class:`InputError` naming ``source``."""
+        """Return the canonical name for ``name``; raise :class:`InputError` naming ``source``."""
         canon = self.get(name)
         if canon is None:
             shown = ", ".join(self.names[:6]) + (" ..." if len(self.names) > 6 else "")
@@ -64,8 +69,11 @@ class ChromNames:
         return canon
 
     def map_names(self, names: Iterable[str], source: str) -> dict[str, str]:
-        """Map each name of another file to a canonical name; names matching nothing are
-        left out.  Raise when *none* match (wrong genome or naming scheme)."""
+        """Map each name of another file to a canonical name.
+
+        Names matching nothing are left out.  Raise when *none* match (wrong genome or
+        naming scheme).
+        """
         names = list(names)
         out = {n: self.get(n) for n in names}
         out = {k: v for k, v in out.items() if v is not None}
@@ -77,7 +85,21 @@ class ChromNames:
         return out
 
     def __contains__(self, name: str) -> bool:
+        """Tell whether ``name`` (or an alias of it) is a known chromosome."""
         return self.get(name) is not None
 
     def __len__(self) -> int:
+        """Return the number of chromosomes."""
         return len(self.sizes)
+
+
+def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Read a two-column ``chrom<TAB>size`` file (UCSC ``chrom.sizes``, or a FASTA ``.fai``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: chromosome sizes file not found")
+    df = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype={0: str},
+                     comment="#")
+    if df.empty or not pd.api.types.is_integer_dtype(df[1]):
+        raise InputError(f"{path}: expected 'chrom<TAB>size' lines (a chrom.sizes file)")
+    return dict(zip(df[0], df[1].astype(int)))

@@ -166,9 +166,11 @@ class Genome:
         self._fa.close()
 
     def __enter__(self):
+        """Use as a context manager; closes on exit."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the file."""
         self.close()
 
 

@@ -272,8 +272,7 @@ def _read_annotation(path: Path, kind: str) -> pd.DataFrame:
 
 
 def write_genes_tsv(path: str | os.PathLike, df: pd.DataFrame) -> None:
-    """Write a gene table (``gene_id, name, chrom, tss, strand`` first, extra columns
-    after) as a tab-separated file with a header, atomically."""
+    """Write a gene table (``gene_id, name, chrom, tss, strand`` first, extra columns after) as a tab-separated file with a header, atomically."""
     missing = [c for c in GENE_COLUMNS if c not in df and c != "name"]
     if missing:
         raise ValueError(f"write_genes_tsv: missing columns {missing}")

@@ -52,8 +52,10 @@ class ContactSource(abc.ABC):
         return None if canon is None else self._to_file.get(canon)
 
     def chrom_size(self, chrom: str) -> int:
-        """Length (bp) of ``chrom`` (alias accepted); from the genome when ``chroms`` was
-        given, else from the file."""
+        """Length (bp) of ``chrom`` (alias accepted).
+
+        From the genome when ``chroms`` was given, else from the file.
+        """
         if self._chroms is not None:
             return self._chroms.sizes[self._chroms.resolve(chrom, source=self.path)]
         if chrom not in self._sizes:
@@ -61,7 +63,7 @@ class ContactSource(abc.ABC):
         return self._sizes[chrom]
 
     def n_bins(self, chrom: str) -> int:
-        """Number of bins of ``chrom`` at this resolution."""
+        """Return the number of bins of ``chrom`` at this resolution."""
         return -(-self.chrom_size(chrom) // self.resolution)
 
     # -- reading
@@ -113,9 +115,11 @@ class ContactSource(abc.ABC):
         return mat[b - r0, c_lo - c0:c_hi - c0].copy()
 
     def vc_vector(self, own: str) -> np.ndarray:
-        """Coverage (VC) vector computed from raw counts: each bin's total intra-
-        chromosomal contacts divided by the mean over non-empty bins; the VC-normalised
-        value is ``O_ij / (v_i * v_j)`` (Juicer's VC up to a global factor)."""
+        """Coverage (VC) vector computed from raw counts: each bin's total intra- chromosomal contacts divided by the mean over non-empty bins.
+
+        The VC-normalised value is ``O_ij / (v_i * v_j)`` (Juicer's VC up to a global
+        factor).
+        """
         if own not in self._vc:
             tot = self._raw_marginals(own)
             mean = tot[tot > 0].mean() if (tot > 0).any() else 1.0
@@ -135,9 +139,11 @@ class ContactSource(abc.ABC):
         self._cache = {}
 
     def __enter__(self):
+        """Use as a context manager; closes on exit."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the file."""
         self.close()
 
 

@@ -9,7 +9,9 @@ Layout (``path`` a directory)::
                               "weights_sha256": "<hex>", "meta": {...}, versions}
 
 ``path`` may instead end in ``.safetensors``: the config then sits beside it with the same
-stem and ``.json`` (``run/best.safetensors`` + ``run/best.json``).  Both files are written
+stem and ``.json`` (``run/best.safetensors`` + ``run/best.json``).  :func:`load_model` also
+takes a run folder of ``seq2exp train`` (its ``best/``, else ``last/``) and, with no path,
+the model bundled with seq2exp (:func:`bundled_weights`).  Both files are written
 atomically (temporary sibling, then rename); the weights first, so a config never names
 weights that are not complete.  Loading verifies the weights' sha256 against the config
 and raises :class:`~seq2exp_cli.errors.Seq2ExpError` on any mismatch.
@@ -21,7 +23,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import safetensors.torch
 import torch
@@ -34,7 +36,8 @@ from .config import ModelConfig
 from .registry import build_model, config_from_dict, model_type_of
 from .seq2exp import Seq2Exp
 
-__all__ = ["checkpoint_paths", "load_model", "save_model", "sha256_file"]
+__all__ = ["TrainedModel", "bundled_weights", "checkpoint_paths", "find_model_dir",
+           "load_model", "save_model", "sha256_file"]
 
 FORMAT = "seq2exp-model"
 FORMAT_VERSION = 1
@@ -61,6 +64,72 @@ def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     if p.name == CONFIG_NAME:
         return p.parent / WEIGHTS_NAME, p
     return p / WEIGHTS_NAME, p / CONFIG_NAME
+
+
+class TrainedModel(NamedTuple):
+    """A loaded model: the network (eval mode, on its device), its config and metadata.
+
+    Unpacks as ``net, cfg, meta = load_model(...)``.
+
+    Attributes
+    ----------
+    net : torch.nn.Module
+        Seq2Exp or a baseline; it declares what it needs (``needs_contact_matrix``,
+        ``scores_elements``, ``has_learned_mask``, ``takes_mask``).
+    config : ModelConfig or a baseline config
+        What the network was built from (``window_bp``, ``signal_names``, ...).
+    meta : dict
+        The metadata saved with the weights (training step, validation metrics, store).
+    """
+
+    net: torch.nn.Module
+    config: Any
+    meta: dict
+
+    @property
+    def device(self) -> torch.device:
+        """The device the network's parameters are on."""
+        for t in self.net.parameters():
+            return t.device
+        return torch.device("cpu")
+
+    @property
+    def model_type(self) -> str:
+        """``"seq2exp"`` or the baseline's name (``"epinformer"``, ``"abc"``, ...)."""
+        return model_type_of(self.config)
+
+
+def bundled_weights() -> Path:
+    """Find the model bundled with seq2exp: ``weights/`` in the package (wheel) or repository."""
+    pkg = Path(__file__).resolve().parents[1]
+    for cand in (pkg / "weights", pkg.parent / "weights"):
+        if (cand / CONFIG_NAME).exists():
+            return cand
+    raise Seq2ExpError(
+        "no bundled model found (weights/ is missing from this installation); "
+        "pass --model RUN_OR_CHECKPOINT"
+    )
+
+
+def find_model_dir(path: str | os.PathLike | None = None) -> Path:
+    """Return the checkpoint folder of a run folder, a checkpoint folder, or (None) the bundled model.
+
+    Raises
+    ------
+    Seq2ExpError
+        The path does not exist or holds no ``config.json`` + ``model.safetensors`` (nor a
+        run folder's ``best/`` or ``last/``).
+    """
+    p = Path(path) if path is not None else bundled_weights()
+    if not p.exists():
+        raise Seq2ExpError(f"{p}: model not found; pass a run folder or checkpoint folder")
+    for cand in (p, p / "best", p / "last"):
+        if (cand / CONFIG_NAME).exists() and (cand / WEIGHTS_NAME).exists():
+            return cand
+    raise Seq2ExpError(
+        f"{p}: not a seq2exp model (expected config.json + model.safetensors, or a run "
+        "folder with best/); train one with `seq2exp train`"
+    )
 
 
 def save_model(
@@ -114,16 +183,17 @@ def save_model(
 
 
 def load_model(
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     backend: str = "auto",
-) -> tuple[Seq2Exp, ModelConfig, dict[str, Any]]:
+) -> TrainedModel:
     """Rebuild a saved model, verify its weights, and move it to ``device``.
 
     Parameters
     ----------
-    path : str or PathLike
-        Checkpoint directory, its ``config.json``, or a ``*.safetensors`` path.
+    path : str or PathLike, optional
+        A run folder of ``seq2exp train`` (its ``best/`` is used), a checkpoint directory,
+        its ``config.json``, or a ``*.safetensors`` path; None = the bundled model.
     device : str or torch.device, optional
         ``None``/"auto" = CUDA when available, else CPU.
     backend : str
@@ -131,17 +201,18 @@ def load_model(
 
     Returns
     -------
-    model : Seq2Exp
-        In eval mode, on ``device``.
-    cfg : ModelConfig
-    meta : dict
-        The ``extra_meta`` given to :func:`save_model`.
+    TrainedModel
+        ``(net, config, meta)``; ``net`` in eval mode, on ``device``; ``meta`` is the
+        ``extra_meta`` given to :func:`save_model`.
 
     Raises
     ------
     Seq2ExpError
         Missing or malformed files, a sha256 mismatch, or weights that do not fit the config.
     """
+    p = Path(path) if path is not None else None
+    if p is None or (p.is_dir() and not (p / CONFIG_NAME).exists()):
+        path = find_model_dir(p)
     weights, config = checkpoint_paths(path)
     if not config.is_file():
         raise Seq2ExpError(f"{config}: model config not found (is {path} a seq2exp checkpoint?)")
@@ -177,4 +248,4 @@ def load_model(
     except (RuntimeError, ValueError, KeyError) as exc:
         raise Seq2ExpError(f"{weights}: weights do not fit the model in {config}: {exc}") from exc
     model.to(dev).eval()
-    return model, cfg, dict(doc.get("meta") or {})
+    return TrainedModel(model, cfg, dict(doc.get("meta") or {}))

@@ -5,7 +5,8 @@ is enough to rebuild the network) and :class:`TrainConfig` (optimiser and schedu
 validate themselves on construction (``ValueError`` naming the field) and round-trip through
 JSON-safe dictionaries (:meth:`ModelConfig.to_dict` / :meth:`ModelConfig.from_dict`).
 
-Named presets (:data:`PRESETS`, :func:`preset`):
+Named presets (:data:`~seq2exp_cli.models.presets.PRESETS`,
+:func:`~seq2exp_cli.models.presets.preset`):
 
 ``paper``
     The authors' Seq2Exp-soft run exactly as their reference code trains it (method.md):
@@ -36,7 +37,9 @@ from typing import Any
 
 VARIANTS = ("soft", "hard")
 MASK_SOURCES = ("learned", "fixed", "none")
-BETA_PRODUCTS = ("paper", "reference")
+BETA_PRODUCTS = ("paper", "reference", "vote")
+SPARSITIES = ("beta_kl", "bernoulli")
+READOUTS = ("promoter", "additive")
 PRECISIONS = ("bf16", "fp32")
 
 
@@ -79,8 +82,35 @@ class ModelConfig:
     variant : {"soft", "hard"}
         Soft mask multiplies the inputs; hard mask thresholds with a straight-through
         estimator and (optionally) compacts the selection.
-    beta_product : {"paper", "reference"}
-        How the sequence and signal Betas combine (see :mod:`.beta_mask`).
+    beta_product : {"paper", "reference", "vote"}
+        How the sequence and signal Betas combine (see :mod:`.beta_mask`).  ``vote``: the
+        mean-concentration form, mean ``sequence_vote * mu_x + (1 - sequence_vote) * mu_s``
+        with the generator's sigmoid ``mu_x``, the scale-free signals' fixed vote ``mu_s``
+        (the contact does not vote) and concentration ``mask_concentration``.
+    sequence_vote : float
+        ``v`` of the vote form: the generator's share of the Beta's concentration, in
+        [0.5, 1] (so the signals can never outvote it).
+    mask_concentration : float
+        Concentration of the vote-form Beta (the sampled mask's spread is
+        ``mu (1 - mu) / (concentration + 1)``).
+    sparsity : {"beta_kl", "bernoulli"}
+        The information term: ``beta_kl`` = KL of the token's Beta to the Beta prior
+        (the paper); ``bernoulli`` = KL of a gate with the Beta's mean to a
+        ``prior_fraction`` gate (bounded, not a concentrated per-token prior).
+    readout : {"promoter", "additive"}
+        ``promoter``: the paper's head on the promoter mean.  ``additive``: the same head
+        plus ``w ln(1 + sum_t m_t c_t a_t / b)`` over the distal tokens, with the Hi-C
+        contact ``c_t`` and a learned power law ``a_t`` of the scale-free marks
+        (:mod:`.readout`): every token's mask reaches the loss in one hop.
+    readout_width : int
+        Tokens each activity of the additive readout reads (odd).
+    readout_tracks : tuple of str
+        The tracks the readout's activity ``a_t`` reads (those of ``signal_names`` present;
+        none present: every non-contact track).  Accessibility alone by default: whether an
+        open site regulates the gene is then the mask's call, not the activity's.
+    generator_embedding : bool
+        The generator reads the sequence (and signals) through a motif scanner of its own
+        instead of sharing the predictor's, so its filters learn only what the mask needs.
     beta_min : float
         ``b_min``: floor added to the head's softplus and to signal values.
     signal_scale : float
@@ -116,6 +146,11 @@ class ModelConfig:
     feature_mean, feature_scale : tuple of float
         Standardisation of the gene features, ``(f - mean) / scale``, applied inside the
         model (set by ``seq2exp train`` from the training genes); empty = none.
+    track_scales : tuple of float
+        The divisor of each of ``signal_names`` on the training data (the store's
+        ``track_scales``; 1 for the contact, which is normalised per gene): a record of the
+        units the model was trained on.  Not applied by the model: every input track is
+        divided by its own scale when it is read (:mod:`seq2exp_cli.store.normalise`).
     mask_source : {"learned", "fixed", "none"}
         ``learned``: the Seq2Exp generator.  ``fixed``: the mask is given to ``forward``
         (Table 2's retrained predictor on a frozen generator's top-k or on peaks).
@@ -153,6 +188,13 @@ class ModelConfig:
     n_gene_features: int = 0
     variant: str = "soft"
     beta_product: str = "paper"
+    sequence_vote: float = 0.6
+    mask_concentration: float = 10.0
+    sparsity: str = "beta_kl"
+    readout: str = "promoter"
+    readout_width: int = 5
+    readout_tracks: tuple[str, ...] = ("dnase", "atac")
+    generator_embedding: bool = False
     beta_min: float = 1.0
     signal_scale: float = 10.0
     z_scale: float = 1.0
@@ -169,15 +211,18 @@ class ModelConfig:
     head_hidden: int = 128
     feature_mean: tuple[float, ...] = ()
     feature_scale: tuple[float, ...] = ()
+    track_scales: tuple[float, ...] = ()
     mask_source: str = "learned"
     use_signals: bool = True
     mask_token: bool = False
     window_pool: bool = False
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
-        for name in ("signal_names", "signal_weights", "signal_betas"):
+        self.track_scales = tuple(float(v) for v in self.track_scales)
+        for name in ("signal_names", "signal_weights", "signal_betas", "readout_tracks"):
             setattr(self, name, tuple(getattr(self, name)))
         self.signal_weights = tuple(float(w) for w in self.signal_weights)
         self.signal_betas = tuple(float(b) for b in self.signal_betas)
@@ -262,6 +307,16 @@ class ModelConfig:
             all(b >= 0 for b in self.signal_betas),
             f"signal_betas must be >= 0, got {self.signal_betas}",
         )
+        _check(self.sparsity in SPARSITIES,
+               f"sparsity must be one of {SPARSITIES}, got {self.sparsity!r}")
+        _check(self.readout in READOUTS, f"readout must be one of {READOUTS}, got {self.readout!r}")
+        _check(0.5 <= self.sequence_vote <= 1.0,
+               f"sequence_vote must lie in [0.5, 1], got {self.sequence_vote}")
+        _check(self.mask_concentration > 0,
+               f"mask_concentration must be > 0, got {self.mask_concentration}")
+        _check(isinstance(self.readout_width, int) and self.readout_width >= 1
+               and self.readout_width % 2 == 1,
+               f"readout_width must be an odd positive integer, got {self.readout_width!r}")
         _check(self.beta_min >= 0, f"beta_min must be >= 0, got {self.beta_min}")
         _check(self.signal_scale >= 0, f"signal_scale must be >= 0, got {self.signal_scale}")
         _check(self.z_scale > 0, f"z_scale must be > 0, got {self.z_scale}")
@@ -300,7 +355,9 @@ class TrainConfig:
 
     AdamW(``lr``, ``betas``, ``weight_decay``); linear warm-up from ``warmup_start_lr`` to
     ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr`` at ``steps``; gradient
-    norm clipped at ``grad_clip``; ``precision`` "bf16" (autocast) or "fp32".
+    norm clipped at ``grad_clip``; ``precision`` "bf16" (autocast) or "fp32";
+    ``mask_lr_scale`` multiplies the learning rate of the mask's own parameters (generator,
+    its embedding, the mask head: ``Seq2Exp.mask_parameters``).
     """
 
     lr: float = 5e-4
@@ -316,8 +373,10 @@ class TrainConfig:
     seed: int = 2
     eval_every: int = 1_000
     checkpoint_every: int = 5_000
+    mask_lr_scale: float = 1.0
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         self.betas = tuple(float(b) for b in self.betas)
         self.validate()
 
@@ -339,6 +398,7 @@ class TrainConfig:
             f"warmup must lie in [0, steps={self.steps}], got {self.warmup}",
         )
         _check(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
+        _check(self.mask_lr_scale > 0, f"mask_lr_scale must be > 0, got {self.mask_lr_scale}")
         _check(
             self.precision in PRECISIONS,
             f"precision must be one of {PRECISIONS}, got {self.precision!r}",
@@ -379,7 +439,4 @@ def replace(cfg: Any, **changes: Any) -> Any:
     return dataclasses.replace(cfg, **changes)
 
 
-# the named presets live in .presets; re-exported here, where callers have always found them
-from .presets import PRESETS, preset  # noqa: E402
-
-__all__ = ["PRESETS", "ModelConfig", "TrainConfig", "preset", "replace"]
+__all__ = ["ModelConfig", "TrainConfig", "replace"]

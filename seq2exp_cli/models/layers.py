@@ -49,6 +49,7 @@ class RMSNorm(nn.Module):
         return (y * self.weight.to(y.dtype)).to(dtype)
 
     def extra_repr(self) -> str:
+        """Return the width and epsilon, shown by ``repr``."""
         return f"{self.weight.shape[0]}, eps={self.eps}"
 
 

@@ -54,7 +54,7 @@ def _baseline(name: str) -> tuple[type, type]:
 
 
 def config_class(name: str) -> type:
-    """The config dataclass of model type ``name`` ("seq2exp" or a baseline name)."""
+    """Return the config dataclass of model type ``name`` ("seq2exp" or a baseline name)."""
     if name in BASELINES:
         return _baseline(name)[0]
     if name == "seq2exp" or name in SEQ2EXP_MODELS:
@@ -69,14 +69,24 @@ def model_type_of(cfg) -> str:
     return getattr(type(cfg), "model_type", "seq2exp")
 
 
-def build_model(cfg, backend: str = "auto"):
-    """A fresh network for ``cfg`` (any model's config)."""
+def model_class(cfg) -> type:
+    """Return the network class a config builds (:class:`~seq2exp_cli.models.seq2exp.Seq2Exp` or a baseline's).
+
+    The class declares what the model needs (``needs_contact_matrix``, ``scores_elements``,
+    ``closed_form``) as attributes.
+    """
     kind = model_type_of(cfg)
     if kind == "seq2exp":
         from .seq2exp import Seq2Exp
 
-        return Seq2Exp(cfg, backend=backend)
-    return _baseline(kind)[1](cfg)
+        return Seq2Exp
+    return _baseline(kind)[1]
+
+
+def build_model(cfg, backend: str = "auto"):
+    """Build a fresh network for ``cfg`` (any model's config)."""
+    cls = model_class(cfg)
+    return cls(cfg, backend=backend) if model_type_of(cfg) == "seq2exp" else cls(cfg)
 
 
 def config_from_dict(kind: str, d: dict):
@@ -84,85 +94,5 @@ def config_from_dict(kind: str, d: dict):
     return config_class(kind).from_dict(d)
 
 
-def is_baseline(name_or_cfg) -> bool:
-    """True for a baseline's name or config."""
-    if isinstance(name_or_cfg, str):
-        return name_or_cfg in BASELINES
-    return model_type_of(name_or_cfg) != "seq2exp"
-
-
-def uses_contact_matrix(cfg) -> bool:
-    """True when the model reads the window's Hi-C bin-by-bin matrix."""
-    kind = model_type_of(cfg)
-    return kind != "seq2exp" and bool(getattr(_baseline(kind)[1], "needs_contact_matrix", False))
-
-
-def scores_elements(cfg) -> bool:
-    """True when the model scores candidate elements itself (EPInformer, ABC); Seq2Exp's
-    learned/fixed mask is handled by :mod:`seq2exp_cli.elements`."""
-    kind = model_type_of(cfg)
-    return kind != "seq2exp" and bool(getattr(_baseline(kind)[1], "scores_elements", False))
-
-
-def baseline_config(name: str, overrides: dict[str, Any]):
-    """A baseline's config: its defaults with the fields of ``overrides`` it has (others are
-    ignored, as the Seq2Exp-only fields of a preset are); ``ValueError`` on a bad value."""
-    from dataclasses import fields
-
-    cls = config_class(name)
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in overrides.items() if k in names})
-
-
-def make_configs(name: str, preset_name: str, overrides: dict[str, Any]):
-    """``(model_cfg, train_cfg)`` of model ``name`` on preset ``preset_name``.
-
-    Seq2Exp models take the preset (``seq2exp-hard`` its ``-hard`` counterpart) with their
-    overrides; a baseline takes the preset's training schedule and window, its own defaults
-    for the rest, and the fields of ``overrides`` that it or TrainConfig has.  Fields that only
-    other models have are ignored, so one ``--set`` list can serve a whole benchmark.
-    ``ValueError`` for an unknown name, preset, field or bad value.
-    """
-    from dataclasses import fields
-
-    from .config import ModelConfig, TrainConfig
-    from .presets import PRESETS, preset
-
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
-    seq2exp_names = {f.name for f in fields(ModelConfig)} | {f.name for f in fields(TrainConfig)}
-    kw = dict(overrides)
-
-    def baseline_names() -> set[str]:
-        return set().union(*({f.name for f in fields(config_class(b))} for b in BASELINES))
-
-    if name in SEQ2EXP_MODELS:
-        if set(kw) - seq2exp_names:  # drop the baselines' fields (imports them only then)
-            other = baseline_names()
-            kw = {k: v for k, v in kw.items() if k in seq2exp_names or k not in other}
-        extra, which = SEQ2EXP_MODELS[name]
-        for key, value in extra.items():
-            kw.setdefault(key, value)
-        soft = preset_name.removesuffix("-hard")
-        return preset({"given": preset_name, "soft": soft, "hard": f"{soft}-hard"}[which], **kw)
-    if preset_name not in PRESETS:
-        raise ValueError(f"unknown preset {preset_name!r}; choose one of {sorted(PRESETS)}")
-    model_kw, train_kw = (dict(x) for x in PRESETS[preset_name])
-    cls = config_class(name)
-    own = {f.name for f in fields(cls)}
-    train_names = {f.name for f in fields(TrainConfig)}
-    known = seq2exp_names | baseline_names()  # other models' fields are ignored here
-    mkw = {"window_bp": model_kw.get("window_bp", ModelConfig.window_bp)}
-    for key, value in kw.items():
-        if key in own:
-            mkw[key] = value
-        elif key in train_names:
-            train_kw[key] = value
-        elif key not in known:
-            raise ValueError(f"{name}: unknown config field {key!r}")
-    return cls(**mkw), TrainConfig(**train_kw)
-
-
-__all__ = ["BASELINES", "MODEL_NAMES", "SEQ2EXP_MODELS", "baseline_config", "build_model", "make_configs",
-           "config_class", "config_from_dict", "is_baseline", "model_type_of",
-           "scores_elements", "uses_contact_matrix"]
+__all__ = ["BASELINES", "MODEL_NAMES", "SEQ2EXP_MODELS", "build_model", "config_class",
+           "config_from_dict", "model_class", "model_type_of"]

@@ -16,8 +16,13 @@ Data flow for one batch (``L`` bp, ``T = L // bin_size`` tokens, ``d = d_model``
         multiplied by its STE mask value (1 forward, gradient to the generator), right-padded;
         Caduceus with per-sample lengths (outputs at valid tokens ignore the padding)
     head: mean over the promoter tokens, concat gene features -> MLP -> pred (B,)
+    [cfg.readout == "additive": pred += w ln(1 + sum_t m_t c_t a_t / b) over the distal
+     tokens (contact c_t, learned activity a_t of the marks; :mod:`.readout`)]
 
-Loss: ``SmoothL1(pred, y) + kl_weight * mean KL(Beta(alpha, beta) || prior)``.
+Loss: ``SmoothL1(pred, y) + kl_weight * mean KL``, the KL being that of the Beta to the
+Beta prior (``sparsity="beta_kl"``, the paper) or of a gate with the Beta's mean to a
+``prior_fraction`` gate (``"bernoulli"``).  With ``beta_product="vote"`` the Beta is the
+mean-concentration vote of :func:`~.beta_mask.vote_beta_params`.
 
 The reference's hard path compacts by boolean indexing, which cuts the straight-through
 gradient (its mask head then learns from the KL alone); here the gathered tokens are
@@ -27,6 +32,7 @@ multiplied by the mask values, so the prediction loss reaches the generator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +40,7 @@ from torch import nn
 
 from .beta_mask import (
     MaskHead,
+    bernoulli_kl,
     beta_kl,
     beta_mean,
     combine_betas,
@@ -42,12 +49,15 @@ from .beta_mask import (
     promoter_token_span,
     sample_mask,
     signal_beta_params,
+    signal_vote,
     straight_through_threshold,
+    vote_beta_params,
 )
 from .caduceus import Caduceus
 from .config import ModelConfig
 from .embed import SeqSignalEmbedding
 from .layers import ExpressionHead
+from .readout import ActivityReadout, ReadoutOutput
 
 __all__ = ["Seq2Exp", "Seq2ExpOutput", "mask_per_bp"]
 
@@ -69,6 +79,9 @@ class Seq2ExpOutput:
         KL to the prior, averaged over tokens and batch.
     mask_ratio : torch.Tensor, scalar
         Mean of ``mask`` (fraction selected for the hard variant); detached.
+    readout : ReadoutOutput, optional
+        The additive readout's term, per-token contributions and shares
+        (``cfg.readout == "additive"``).
     """
 
     pred: torch.Tensor
@@ -76,6 +89,7 @@ class Seq2ExpOutput:
     mask_mean: torch.Tensor
     kl: torch.Tensor
     mask_ratio: torch.Tensor
+    readout: ReadoutOutput | None = None
 
 
 def mask_per_bp(mask_tokens: torch.Tensor, bin_size: int) -> torch.Tensor:
@@ -104,6 +118,21 @@ class Seq2Exp(nn.Module):
     mask_head : MaskHead
     head : ExpressionHead
     """
+
+    #: what the inference and training code asks of a model (the baselines declare the same)
+    needs_contact_matrix: ClassVar[bool] = False
+    scores_elements: ClassVar[bool] = False
+    closed_form: ClassVar[bool] = False
+
+    @property
+    def has_learned_mask(self) -> bool:
+        """True when the generator makes the mask (``mask_source="learned"``)."""
+        return self.cfg.mask_source == "learned"
+
+    @property
+    def takes_mask(self) -> bool:
+        """True when ``forward`` needs the mask from outside (``mask_source="fixed"``)."""
+        return self.cfg.mask_source == "fixed"
 
     def __init__(self, cfg: ModelConfig, backend: str = "auto") -> None:
         super().__init__()
@@ -141,6 +170,16 @@ class Seq2Exp(nn.Module):
         else:
             self.feature_mean = self.feature_scale = None
         self.prior_alpha, self.prior_beta = cfg.prior_alpha, cfg.prior_beta
+        self.readout = (ActivityReadout(cfg.signal_names, cfg.readout_tracks,
+                                        width=cfg.readout_width)
+                        if cfg.readout == "additive" else None)
+        self.gen_embed = (SeqSignalEmbedding(d, cfg.n_signals, cfg.bin_size, cfg.motif_width)
+                          if learned and cfg.generator_embedding else None)
+        # the vote form: every track but the contact votes, with the signal weights
+        self._vote_weights = tuple(0.0 if n == "contact" else w
+                                   for n, w in zip(cfg.signal_names, cfg.signal_weights))
+        if cfg.beta_product == "vote" and not any(self._vote_weights):
+            self._vote_weights = tuple(1.0 for _ in cfg.signal_names)
 
     # ------------------------------------------------------------------ pieces
     def _embed(self, seq: torch.Tensor, signals: torch.Tensor):
@@ -160,6 +199,12 @@ class Seq2Exp(nn.Module):
     def _beta_params(self, h: torch.Tensor, binned: torch.Tensor):
         """Combined Beta ``(alpha, beta)``, each ``(B, T)``, from generator output and signals."""
         cfg = self.cfg
+        if cfg.beta_product == "vote":
+            mu_s = signal_vote(binned.to(h.dtype if h.dtype == torch.float64 else torch.float32),
+                               self._vote_weights)
+            alpha, beta, _ = vote_beta_params(self.mask_head.mean(h), mu_s, cfg.sequence_vote,
+                                              cfg.mask_concentration)
+            return alpha, beta
         alpha_x, beta_x = self.mask_head(h)
         alpha_s, beta_s = signal_beta_params(
             binned.to(alpha_x.dtype),
@@ -185,13 +230,35 @@ class Seq2Exp(nn.Module):
             bl = bl.view(B, L // self.cfg.bin_size, self.cfg.bin_size).any(-1)
         return bl
 
+    def mask_parameters(self) -> list[nn.Parameter]:
+        """The parameters only the mask uses: generator, its own embedding, mask head.
+
+        Empty without a learned mask, and with ``share_weights`` (the generator is the
+        predictor).
+        """
+        if self.generator is None or self.cfg.share_weights:
+            return []
+        mods = [self.generator, self.mask_head] + ([self.gen_embed] if self.gen_embed else [])
+        return [p for m in mods for p in m.parameters()]
+
     def _generate(self, seq, signals):
+        """Embeddings ``(B, T, d)``, the Beta's ``alpha, beta (B, T)`` and binned signals."""
         seq_emb, sig_emb, binned = self._embed(seq, signals)
-        gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
+        if self.gen_embed is not None:
+            g_seq, g_sig, _ = self.gen_embed(seq, signals)
+            gen_in = g_seq + g_sig if self.cfg.generator_signals else g_seq
+        else:
+            gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
         h = self.generator(gen_in)
         with no_autocast(h.device.type):
             alpha, beta = self._beta_params(h, binned)
-        return seq_emb, sig_emb, alpha, beta
+        return seq_emb, sig_emb, alpha, beta, binned
+
+    def _kl(self, alpha: torch.Tensor, beta: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+        """The information term, averaged over tokens and batch (scalar)."""
+        if self.cfg.sparsity == "bernoulli":
+            return bernoulli_kl(mean, self.cfg.prior_fraction).mean()
+        return beta_kl(alpha, beta, self.prior_alpha, self.prior_beta).mean()
 
     # ------------------------------------------------------------------ API
     def forward(
@@ -229,16 +296,16 @@ class Seq2Exp(nn.Module):
         span = promoter_token_span(L, cfg.bin_size, cfg.promoter_bp)
         bl = self._token_blacklist(blacklist, B, L)
         if cfg.mask_source == "learned":
-            seq_emb, sig_emb, alpha, beta = self._generate(seq, signals)
+            seq_emb, sig_emb, alpha, beta, binned = self._generate(seq, signals)
             with no_autocast(alpha.device.type):
                 mean = beta_mean(alpha, beta)
-                kl = beta_kl(alpha, beta, self.prior_alpha, self.prior_beta).mean()
+                kl = self._kl(alpha, beta, mean)
                 m = sample_mask(alpha, beta, sample=self.training)
                 if cfg.variant == "hard":
                     m = straight_through_threshold(m, cfg.mask_threshold)
                 m = force_regions(m, bl, span)
         else:
-            seq_emb, sig_emb, _ = self._embed(seq, signals)
+            seq_emb, sig_emb, binned = self._embed(seq, signals)
             T = seq_emb.shape[1]
             if cfg.mask_source == "fixed":
                 if mask is None or tuple(mask.shape) != (B, T):
@@ -264,8 +331,14 @@ class Seq2Exp(nn.Module):
         if gene_features is not None and self.feature_mean is not None:
             gene_features = (gene_features - self.feature_mean) / self.feature_scale
         pred = self.head(pooled, gene_features).float()
+        ro = None
+        if self.readout is not None:
+            with no_autocast(pred.device.type):
+                ro = self.readout(m, binned, span)
+            pred = pred + ro.term
         return Seq2ExpOutput(
-            pred=pred, mask=m, mask_mean=mean, kl=kl, mask_ratio=m.detach().float().mean()
+            pred=pred, mask=m, mask_mean=mean, kl=kl, mask_ratio=m.detach().float().mean(),
+            readout=ro,
         )
 
     def _predict_compact(
@@ -352,6 +425,43 @@ class Seq2Exp(nn.Module):
                 "call elements with a Seq2Exp model trained with a learned mask"
             )
         B, L = seq.shape
-        _, _, alpha, beta = self._generate(seq, signals)
+        _, _, alpha, beta, _ = self._generate(seq, signals)
         mean = beta_mean(alpha, beta).float()
         return force_regions(mean, self._token_blacklist(blacklist, B, L), None)
+
+    @torch.no_grad()
+    def token_shares(
+        self,
+        seq: torch.Tensor,
+        signals: torch.Tensor,
+        blacklist: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each token's mask and its share of the gene's enhancer drive (eval mode).
+
+        Needs ``cfg.readout == "additive"``.  The share is ``m_t c_t a_t / (b + S)``
+        (0 in the promoter span): the fraction of ``b + S`` lost when the token is silenced,
+        the model's element-gene link score.  The mask is the Beta mean with blacklisted
+        tokens 0, as :meth:`generate_mask` gives it (the promoter not forced).
+
+        Returns
+        -------
+        mask, share : torch.Tensor, shape=(B, T), float32
+        """
+        from ..errors import Seq2ExpError
+
+        if self.readout is None:
+            raise Seq2ExpError(
+                "this model has no additive readout (readout='promoter'), so it scores no "
+                "element-gene links; train one with the cpu presets or --set readout=additive")
+        was = self.training
+        self.eval()
+        try:
+            feats = (torch.zeros(seq.shape[0], self.cfg.n_gene_features, device=seq.device)
+                     if self.cfg.n_gene_features else None)
+            out = self.forward(seq, signals, feats, blacklist, mask)
+        finally:
+            self.train(was)
+        B, L = seq.shape
+        m = force_regions(out.mask_mean.float(), self._token_blacklist(blacklist, B, L), None)
+        return m, out.readout.share.float()

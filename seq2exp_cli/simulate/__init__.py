@@ -83,7 +83,7 @@ def simulate(
             raise Seq2ExpError(f"{outdir} already exists; use --force to replace it")
     if command is None:
         extra = "".join(f" {k}={v}" for k, v in overrides.items())
-        command = f"seq2exp simulate {outdir} --preset {preset} --seed {seed}{extra}"
+        command = f"seq2exp simulate {outdir} --size {preset} --seed {seed}{extra}"
     t0 = time.perf_counter()
     data = generate(cfg, seed, step)
     from .write import write_all

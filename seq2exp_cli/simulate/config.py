@@ -15,6 +15,18 @@ from ..errors import Seq2ExpError
 #: chromosomes of every preset: training, validation (chr3, chr21) and test (chr22, chrX)
 VALID_CHROMS = ("chr3", "chr21")
 TEST_CHROMS = ("chr22", "chrX")
+#: units the bigWigs can be written in (see :attr:`SimConfig.track_units`)
+TRACK_UNITS = ("signal", "rpm", "counts")
+
+#: GRCh38 lengths (bp) of chr1-chr22 and chrX (UCSC hg38 chrom.sizes)
+HG38_SIZES = {
+    "chr1": 248_956_422, "chr2": 242_193_529, "chr3": 198_295_559, "chr4": 190_214_555,
+    "chr5": 181_538_259, "chr6": 170_805_979, "chr7": 159_345_973, "chr8": 145_138_636,
+    "chr9": 138_394_717, "chr10": 133_797_422, "chr11": 135_086_622, "chr12": 133_275_309,
+    "chr13": 114_364_328, "chr14": 107_043_718, "chr15": 101_991_189, "chr16": 90_338_345,
+    "chr17": 83_257_441, "chr18": 80_373_285, "chr19": 58_617_616, "chr20": 64_444_167,
+    "chr21": 46_709_983, "chr22": 50_818_468, "chrX": 156_040_895,
+}
 
 
 @dataclass
@@ -58,6 +70,16 @@ class SimConfig:
         Fraction of genes left out of ``cage.tsv`` (the ones users predict).
     signal_bin:
         Signals are piecewise constant over runs of this many bp.
+    track_units:
+        Units the DNase and H3K27ac bigWigs are written in (the truth tables keep the
+        model's own units): ``signal`` (the generative model's values, fold-enrichment-like),
+        ``rpm`` (per-bp coverage in reads per million, for reads of ``read_length`` bp) or
+        ``counts`` (per-bp read coverage: Poisson draws at ``read_depth`` reads per unit of
+        signal, so low values are noisy integers).  What another lab's pipeline would give.
+    track_scale:
+        Factor applied to both bigWigs after the unit conversion (e.g. 10).
+    read_depth, read_length:
+        Reads per unit of signal per bp (``counts``) and read length (``rpm``).
     """
 
     chrom_sizes: dict[str, int] = field(default_factory=dict)
@@ -86,6 +108,17 @@ class SimConfig:
     heldout_fraction: float = 0.05
     signal_bin: int = 20
     blacklist_per_chrom: int = 2
+    track_units: str = "signal"
+    track_scale: float = 1.0
+    read_depth: float = 8.0
+    read_length: int = 50
+
+    def __post_init__(self) -> None:
+        if self.track_units not in TRACK_UNITS:
+            raise Seq2ExpError(
+                f"track_units '{self.track_units}': choose one of {', '.join(TRACK_UNITS)}")
+        if not self.track_scale > 0:
+            raise Seq2ExpError(f"track_scale must be > 0, got {self.track_scale}")
 
     def to_dict(self) -> dict:
         """Plain-JSON form (tuples become lists)."""
@@ -110,6 +143,12 @@ def _sizes(total_mb: float, train_chroms: int) -> dict[str, int]:
     return {n: int(round(total_mb * 1e6 * w / s / 1000)) * 1000 for n, w in zip(names, weights)}
 
 
+def _hg38_scaled(scale: float) -> dict[str, int]:
+    """hg38's chromosomes (chr1-22, X) in their real proportions, each ``scale`` of its
+    length (rounded to kb)."""
+    return {c: int(round(n * scale / 1000)) * 1000 for c, n in HG38_SIZES.items()}
+
+
 PRESETS: dict[str, dict] = {
     # ~3.5 Mb, ~35 genes: seconds; used by the tests
     "ci": dict(chrom_sizes=_sizes(3.5, 3), hic_resolutions=(5_000, 10_000), tad_size=250_000),
@@ -117,6 +156,10 @@ PRESETS: dict[str, dict] = {
     "example": dict(chrom_sizes=_sizes(5.0, 4)),
     # ~60 Mb, ~600 genes: a data set large enough to train on
     "train": dict(chrom_sizes=_sizes(60.0, 10)),
+    # hg38's 23 chromosomes at 22 % of their length (679 Mb, ~6,800 genes at the same
+    # density): >= 4,000 training and >= 400 test genes with targets, a third of a human
+    # cell type's protein-coding genes
+    "large": dict(chrom_sizes=_hg38_scaled(0.22)),
 }
 
 

@@ -169,6 +169,30 @@ def make_tracks(
     return dnase, ac
 
 
+def in_units(track: BinnedTrack, units: str, scale: float, rng: np.random.Generator,
+             read_depth: float = 8.0, read_length: int = 50) -> BinnedTrack:
+    """A copy of ``track`` in the units another pipeline would write (see
+    :attr:`~seq2exp_cli.simulate.config.SimConfig.track_units`), times ``scale``.
+
+    ``signal`` keeps the values; ``rpm`` rescales them to reads-per-million coverage of
+    ``read_length``-bp reads (``v * 1e6 * read_length / sum(v)``); ``counts`` draws each run's
+    read coverage ``Poisson(v * read_depth)`` (integers: weak signal becomes 0 or a few
+    reads).  Blacklist artefacts and background go through the same conversion.
+    """
+    out = BinnedTrack(track.sizes, track.bin_size)
+    total = track.total() or 1.0
+    for c, b in track.bins.items():
+        v = b.astype(np.float64)
+        if units == "rpm":
+            v = v * 1e6 * read_length / total
+        elif units == "counts":
+            v = rng.poisson(v * read_depth).astype(np.float64)
+        elif units != "signal":
+            raise ValueError(f"unknown track units {units!r}")
+        out.bins[c] = (v * scale).astype(np.float32)
+    return out
+
+
 def promoter_activity(dnase: BinnedTrack, ac: BinnedTrack, genes: pd.DataFrame) -> np.ndarray:
     """``sqrt(H3K27ac_RPM x DNase_RPM)`` over TSS +- 500 bp (RPM = share of the genome-wide
     signal x 1e6), per gene in ``genes`` order."""

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..io.atomic import write_text_atomic
 from .generate import SimData
-from .sequence import to_text
+from .sequence import rng_for, to_text
+from .signals import in_units
 
 #: every file of a simulated data set, with what it holds
 FILE_TABLE = """\
@@ -85,8 +86,12 @@ def write_all(
     done("genes.gtf", "genes.tsv", "cage.tsv")
 
     step("bigWigs")
-    write_bigwig(out / "dnase.bw", sizes, d.dnase)
-    write_bigwig(out / "h3k27ac.bw", sizes, d.h3k27ac)
+    rng = rng_for(d.seed, "track_units")
+    for name, trk in (("dnase", d.dnase), ("h3k27ac", d.h3k27ac)):
+        if cfg.track_units != "signal" or cfg.track_scale != 1.0:
+            trk = in_units(trk, cfg.track_units, cfg.track_scale, rng, cfg.read_depth,
+                           cfg.read_length)
+        write_bigwig(out / f"{name}.bw", sizes, trk)
     done("dnase.bw", "h3k27ac.bw")
 
     step("Hi-C")
@@ -207,7 +212,11 @@ def _readme(command: str, d: SimData) -> str:
         f"{c['decoys']} decoys, {c['ctcfs']} CTCF sites.  Noise ceiling (Pearson of "
         f"log10(1+CAGE) observed vs expected): {nc['pearson_log10_all']:.3f} overall, "
         f"{nc['pearson_log10_test']:.3f} on the test chromosomes (chr22, chrX).\n\n"
-        "Coordinates are 0-based half-open (BED convention) except in the GTF (1-based).\n"
+        + (f"The bigWigs are in {d.cfg.track_units} units"
+           + (f", times {d.cfg.track_scale:g}" if d.cfg.track_scale != 1.0 else "")
+           + " (truth_elements.bed keeps the model's own signal units).\n\n"
+           if d.cfg.track_units != "signal" or d.cfg.track_scale != 1.0 else "")
+        + "Coordinates are 0-based half-open (BED convention) except in the GTF (1-based).\n"
         "Validation chromosomes: chr3, chr21; test: chr22, chrX.\n\n"
         "Files:\n\n" + table + "\n"
     )

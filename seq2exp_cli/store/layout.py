@@ -9,7 +9,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-FORMAT_VERSION = 1
+#: 2: tracks are stored divided by their robust scale (``track_scales`` in the manifest)
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 GENES = "genes.tsv"
 CONTACT = "contact.npy"
@@ -30,10 +31,12 @@ CONTACT_TRACK = "contact"
 
 
 def seq_path(root: Path, chrom: str) -> Path:
+    """Return the path of a chromosome's sequence codes in a store."""
     return Path(root) / SEQ_DIR / f"{chrom}.npy"
 
 
 def track_path(root: Path, track: str, chrom: str) -> Path:
+    """Return the path of a chromosome's values of one track in a store."""
     return Path(root) / TRACK_DIR / track / f"{chrom}.npy"
 
 

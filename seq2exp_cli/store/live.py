@@ -8,47 +8,41 @@ to those of a store preprocessed from the same files (a test holds them equal).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import layout
-from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, blacklist_intervals, gene_contact,
-                     gene_contact_matrix, open_inputs)
+from ..contacts import SELF_CONTACT_MIN, MatrixBlocks, gene_contact, gene_contact_matrix
+from .inputs import InputFiles, blacklist_intervals, open_inputs
 from .windows import WindowSource
 
 
 class FileWindows(WindowSource):
     """A :class:`WindowSource` over raw input files.
 
-    Parameters are those of :func:`seq2exp_cli.store.preprocess` (no output path).
+    Parameters
+    ----------
+    inputs : InputFiles, optional
+        The raw inputs; or give its fields as keyword arguments (``fasta=``, ``genes=``,
+        ``tracks=``, ...), as to :func:`seq2exp_cli.store.preprocess`.
+    window_bp : int
+        Window width in bp.
+    quiet : bool
+        Do not log the input notices (genes without a target, the power-law fallback).
     """
 
-    def __init__(
-        self,
-        fasta: str | Path,
-        genes: str | Path,
-        tracks: Mapping[str, str | Path],
-        hic: str | Path | None = None,
-        targets: str | Path | None = None,
-        blacklist: str | Path | None = None,
-        window_bp: int = 200_000,
-        resolution: int = 5000,
-        normalization: str = "VC",
-        hic_gamma: float = 0.87,
-        val_chroms: Sequence[str] = layout.DEFAULT_VAL_CHROMS,
-        test_chroms: Sequence[str] = layout.DEFAULT_TEST_CHROMS,
-        quiet: bool = False,
-    ):
-        self.inputs = open_inputs(fasta, genes, tracks, hic, targets, blacklist, resolution,
-                                  normalization, val_chroms, test_chroms, quiet=quiet)
-        self.path = Path(genes)
+    def __init__(self, inputs: InputFiles | None = None, *, window_bp: int = 200_000,
+                 quiet: bool = False, **files: Any):
+        inputs = InputFiles.of(inputs, **files)
+        self.inputs = open_inputs(inputs, quiet=quiet)
+        self.path = inputs.genes
         self.genes = self.inputs.genes
         self.window_bp = int(window_bp)
-        self.resolution = int(resolution)
-        self.hic_gamma = hic_gamma
-        self.track_names = list(tracks)
+        self.resolution = int(inputs.resolution)
+        self.hic_gamma = inputs.hic_gamma
+        self.track_names = list(inputs.tracks)
+        self.track_scales = dict(self.inputs.track_scales)
         self.signal_names = self.track_names + [layout.CONTACT_TRACK]
         self.feature_names = list(self.inputs.feature_names)
         self.chrom_sizes = dict(self.inputs.genome.chroms.sizes)
@@ -62,6 +56,7 @@ class FileWindows(WindowSource):
         self.genes["self_contact"] = np.nan
 
     def contact_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact profile (see :meth:`WindowSource.contact_bins`)."""
         prof = self._contact_cache.get(index)
         if prof is None:
             g = self.genes.iloc[index]
@@ -69,11 +64,12 @@ class FileWindows(WindowSource):
                                         self.window_bp, self.resolution, self.hic_gamma,
                                         self.chrom_sizes[g["chrom"]])
             self.genes.at[self.genes.index[index], "self_contact"] = self_c
-            self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= MIN_SELF_CONTACT
+            self.genes.at[self.genes.index[index], "contact_ok"] = self_c >= SELF_CONTACT_MIN
             self._contact_cache[index] = prof
         return prof
 
     def contact_matrix_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact matrix (see :meth:`WindowSource.contact_matrix_bins`)."""
         mat = self._matrix_cache.get(index)
         if mat is None:
             g = self.genes.iloc[index]
@@ -90,4 +86,5 @@ class FileWindows(WindowSource):
         return self.inputs.tracks[track].fetch(chrom, lo, hi)
 
     def close(self) -> None:
+        """Close the bigWig files."""
         self.inputs.close()

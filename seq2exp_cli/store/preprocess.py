@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,66 +17,55 @@ from ..errors import Seq2ExpError
 from ..io.atomic import atomic_dir
 from ..progress import progress_bar
 from . import layout
-from .inputs import (MIN_SELF_CONTACT, MatrixBlocks, gene_contact, gene_contact_matrix,
-                     n_contact_bins, open_inputs)
+from ..contacts import (SELF_CONTACT_MIN, MatrixBlocks, gene_contact, gene_contact_matrix,
+                        n_contact_bins)
+from .inputs import InputFiles, open_inputs
+from .normalise import QUANTILE
 
 
 def preprocess(
     out: str | Path,
-    fasta: str | Path,
-    genes: str | Path,
-    tracks: Mapping[str, str | Path],
-    hic: str | Path | None = None,
-    targets: str | Path | None = None,
-    blacklist: str | Path | None = None,
+    inputs: InputFiles | None = None,
+    *,
     window_bp: int = 200_000,
-    resolution: int = 5000,
-    normalization: str = "VC",
-    hic_gamma: float = 0.87,
-    val_chroms: Sequence[str] = layout.DEFAULT_VAL_CHROMS,
-    test_chroms: Sequence[str] = layout.DEFAULT_TEST_CHROMS,
     overwrite: bool = False,
     checksums: bool = True,
     show_progress: bool = True,
+    **files: Any,
 ) -> Path:
     """Build a dataset store at ``out``.
 
     Parameters
     ----------
-    out:
+    out : str or Path
         Store directory to create (must not exist unless ``overwrite``).
-    fasta:
-        Genome FASTA. Defines the canonical chromosome names.
-    genes:
-        Gene table: TSV, BED6 or GTF/GFF3 (see :func:`seq2exp_cli.io.genes.read_genes`).
-    tracks:
-        Track name -> bigWig path, e.g. ``{"h3k27ac": "k27.bw", "dnase": "dnase.bw"}``;
-        stored in the given order, with the Hi-C contact appended as the last signal.
-    hic:
-        ``.hic``, ``.cool`` or ``.mcool``; ``None`` uses the ABC power-law fallback.
-    targets:
-        TSV with ``gene_id, value`` (raw CAGE/RNA) and optional feature columns.
-    blacklist:
-        BED of regions to mask (forced to 0 by the model).
-    window_bp:
+    inputs : InputFiles, optional
+        The raw inputs; or give its fields as keyword arguments (``fasta=``, ``genes=``,
+        ``tracks=``, ``hic=``, ``targets=``, ``blacklist=``, ``resolution=``, ...).
+    window_bp : int
         Window width W in bp; each gene's window is [TSS - W/2, TSS + W/2).
-    resolution, normalization, hic_gamma:
-        Hi-C bin size (bp), normalisation (NONE/VC/KR/SCALE), power-law exponent.
-    val_chroms, test_chroms:
-        Chromosomes of the validation and test splits; the rest is training.
+    overwrite : bool
+        Replace an existing store (only once the new one is complete).
+    checksums : bool
+        Record the sha256 of every input in the manifest.
+    show_progress : bool
+        Show a progress bar on stderr (when it is a terminal).
 
     Returns
     -------
-    Path of the written store.
+    Path
+        The written store.
     """
+    inputs = InputFiles.of(inputs, **files)
+    tracks, hic = inputs.tracks, inputs.hic
+    resolution, hic_gamma = inputs.resolution, inputs.hic_gamma
     out = Path(out)
     if out.exists() and not overwrite:
         raise Seq2ExpError(f"{out}: already exists; choose another path or pass --force")
     if window_bp <= 0 or window_bp % 2:
         raise Seq2ExpError(f"--window {window_bp}: must be a positive even number of bp")
     t0 = time.time()
-    inp = open_inputs(fasta, genes, tracks, hic, targets, blacklist, resolution,
-                      normalization, val_chroms, test_chroms)
+    inp = open_inputs(inputs)
     gdf = inp.genes
     chroms = inp.genome.chroms
     used = [c for c in chroms.names if c in set(gdf["chrom"])]
@@ -115,7 +104,7 @@ def preprocess(
                         )
                     bar.advance(task)
             gdf["self_contact"] = self_contact
-            gdf["contact_ok"] = self_contact >= MIN_SELF_CONTACT
+            gdf["contact_ok"] = self_contact >= SELF_CONTACT_MIN
             np.save(tmp / layout.CONTACT, contact)
             matrices.flush()
             del matrices
@@ -134,16 +123,20 @@ def preprocess(
                 "options": {
                     "window_bp": window_bp,
                     "resolution": resolution,
-                    "normalization": normalization if hic is not None else None,
+                    "normalization": inputs.normalization if hic is not None else None,
                     "hic_gamma": hic_gamma,
                     "contact_source": "hic" if hic is not None else "powerlaw",
-                    "val_chroms": list(val_chroms),
-                    "test_chroms": list(test_chroms),
+                    "val_chroms": list(inputs.val_chroms),
+                    "test_chroms": list(inputs.test_chroms),
                     "target_transform": "log10(1+x)",
-                    "min_self_contact": MIN_SELF_CONTACT,
+                    "min_self_contact": SELF_CONTACT_MIN,
                 },
                 "chrom_sizes": {c: chroms.sizes[c] for c in used},
                 "tracks": list(tracks),
+                "track_scales": dict(inp.track_scales),
+                "track_normalisation": (
+                    f"values divided by the {QUANTILE:g} quantile of the track's per-bp values "
+                    "over a genome-wide sample of positions (seq2exp_cli.store.normalise)"),
                 "signals": list(tracks) + [layout.CONTACT_TRACK],
                 "features": inp.feature_names,
                 "n_genes": int(len(gdf)),

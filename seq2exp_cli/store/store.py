@@ -48,6 +48,8 @@ class Store(WindowSource):
         self.window_bp: int = int(opts["window_bp"])
         self.resolution: int = int(opts["resolution"])
         self.track_names: list[str] = list(self.manifest["tracks"])
+        #: track -> the divisor its stored values were normalised by
+        self.track_scales: dict[str, float] = dict(self.manifest.get("track_scales", {}))
         self.signal_names: list[str] = list(self.manifest["signals"])
         self.feature_names: list[str] = list(self.manifest.get("features", []))
         self.chrom_sizes: dict[str, int] = dict(self.manifest["chrom_sizes"])
@@ -82,9 +84,11 @@ class Store(WindowSource):
         return blacklist_intervals(df)
 
     def contact_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact profile (see :meth:`WindowSource.contact_bins`)."""
         return np.asarray(self._contact[index])
 
     def contact_matrix_bins(self, index: int) -> np.ndarray:
+        """Return the gene's raw contact matrix (see :meth:`WindowSource.contact_matrix_bins`)."""
         if self._contact_matrix is None:
             p = self.path / layout.CONTACT_MATRIX
             if not p.exists():
@@ -102,7 +106,7 @@ class Store(WindowSource):
         return self._track_array(track, chrom)[lo:hi]
 
     def summary(self) -> dict:
-        """Counts for ``seq2exp inspect``."""
+        """Return the counts for ``seq2exp inspect``."""
         g = self.genes
         out = {
             "path": str(self.path),

@@ -81,34 +81,38 @@ class WindowSource(abc.ABC):
     window_bp: int
     resolution: int
     track_names: list[str]
+    #: track -> the divisor its values are normalised by (scale-free signals)
+    track_scales: dict[str, float]
     signal_names: list[str]
     feature_names: list[str]
     chrom_sizes: dict[str, int]
     _blacklist: dict[str, np.ndarray]
 
     def __len__(self) -> int:
+        """Return the number of genes."""
         return len(self.genes)
 
     @abc.abstractmethod
     def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
-        """Sequence codes of [lo, hi), inside the chromosome. shape=(hi-lo,), uint8"""
+        """Return the sequence codes of [lo, hi), inside the chromosome, shape=(hi-lo,), uint8."""
 
     @abc.abstractmethod
     def _fetch_track(self, track: str, chrom: str, lo: int, hi: int) -> np.ndarray:
-        """Signal of [lo, hi), inside the chromosome. shape=(hi-lo,), float32"""
+        """Return a track's signal over [lo, hi), inside the chromosome, shape=(hi-lo,), float32."""
 
     @abc.abstractmethod
     def contact_bins(self, index: int) -> np.ndarray:
         """Raw contact profile of a gene over its genome-aligned Hi-C bins, shape=(n_bins,).
 
-        Bin 0 is the genome bin holding ``tss - window_bp // 2``."""
+        Bin 0 is the genome bin holding ``tss - window_bp // 2``.
+        """
 
     @abc.abstractmethod
     def contact_matrix_bins(self, index: int) -> np.ndarray:
-        """Raw contact between every pair of the gene's genome-aligned Hi-C bins, genome
-        orientation, shape=(nb, nb), float32 (see
-        :func:`seq2exp_cli.store.inputs.gene_contact_matrix`); its TSS row equals
-        :meth:`contact_bins`."""
+        """Raw contact between every pair of the gene's genome-aligned Hi-C bins, genome orientation, shape=(nb, nb), float32 (see :func:`seq2exp_cli.contacts.gene_contact_matrix`).
+
+        Its TSS row equals :meth:`contact_bins`.
+        """
 
     def contact_matrix(self, index: int, orient: str = "transcript") -> np.ndarray:
         """``log10(1 + contact)`` between the gene's genome-aligned Hi-C bins.
@@ -163,6 +167,19 @@ class WindowSource(abc.ABC):
         what = "is ambiguous" if len(hits) else "matches no gene"
         raise Seq2ExpError(f"gene '{gene_id}' {what} (by id or name); give its gene_id")
 
+    def select(self, split: str | None = None, genes: Sequence[str] | None = None
+               ) -> np.ndarray | None:
+        """Rows of the genes a command runs on: ``genes`` (ids or names) when given, else split.
+
+        Returns None (every gene) when neither is given; with ``split`` its genes whether
+        or not they have a target.
+        """
+        if genes:
+            return np.array([self.gene_index(g) for g in genes], dtype=np.int64)
+        if split:
+            return self.indices(split, with_target=False)
+        return None
+
     def indices(self, split: str | None = None, with_target: bool = True) -> np.ndarray:
         """Row indices of genes in ``split`` (None = all).
 
@@ -194,7 +211,7 @@ class WindowSource(abc.ABC):
         width: int | None = None,
         orient: str = "transcript",
     ) -> Window:
-        """The input window of the gene in row ``index``.
+        """Return the input window of the gene in row ``index``.
 
         Parameters
         ----------
@@ -244,7 +261,7 @@ class WindowSource(abc.ABC):
         )
 
     def _columns(self) -> dict[str, np.ndarray]:
-        """The gene-table columns a window needs, as numpy arrays (built once)."""
+        """Return the gene-table columns a window needs, as numpy arrays (built once)."""
         cache = getattr(self, "_column_cache", None)
         if cache is None:
             g = self.genes
@@ -263,22 +280,20 @@ class WindowSource(abc.ABC):
 
     def _contact_bp(self, index: int, tss: int, lo: int, hi: int) -> np.ndarray:
         """Per-bp ``log10(1 + contact)`` over genome positions [lo, hi)."""
-        res = self.resolution
-        bin0 = (tss - self.window_bp // 2) // res  # genome bin of the stored profile's bin 0
-        prof = np.log10(1.0 + self.contact_bins(index)).astype(np.float32)
-        first, last = lo // res, (hi - 1) // res
-        counts = np.full(last - first + 1, res, dtype=np.int64)
-        counts[0] = min(hi, (first + 1) * res) - lo
-        if last > first:
-            counts[-1] = hi - last * res
-        return np.repeat(prof[first - bin0: last - bin0 + 1], counts)
+        from ..contacts import contact_track
+
+        return contact_track(self.contact_bins(index), tss, self.window_bp, self.resolution,
+                             lo, hi)
 
     def batch(
         self, indices: Sequence[int], width: int | None = None, orient: str = "transcript"
     ) -> dict[str, np.ndarray]:
-        """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
-        (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
-        and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
+        """Stack windows.
+
+        ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist`` (B, L) bool,
+        ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,), and each
+        window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list).
+        """
         return stack_windows([self.window(int(i), width, orient) for i in indices])
 
 
@@ -300,17 +315,22 @@ def batch_contact_matrices(source: WindowSource, indices: Sequence[int],
 
 def batch_contact_shifts(source: WindowSource, indices: Sequence[int], width: int | None = None,
                          orient: str = "transcript") -> np.ndarray:
-    """:meth:`WindowSource.contact_shift` of the genes ``indices``, shape=(B,), int64: window
-    position ``q`` of gene ``b`` lies in bin ``(q + shift[b]) // resolution`` of its matrix
-    from :func:`batch_contact_matrices` (same ``orient``)."""
+    """:meth:`WindowSource.contact_shift` of the genes ``indices``, shape=(B,), int64.
+
+    Window position ``q`` of gene ``b`` lies in bin ``(q + shift[b]) // resolution`` of its
+    matrix from :func:`batch_contact_matrices` (same ``orient``).
+    """
     return np.array([source.contact_shift(int(i), width, orient) for i in indices],
                     dtype=np.int64)
 
 
 def stack_windows(wins: Sequence[Window]) -> dict:
-    """Stack windows: ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist``
-    (B, L) bool, ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,),
-    and each window's ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list)."""
+    """Stack windows.
+
+    ``seq`` (B, L) uint8, ``signals`` (B, L, k) float32, ``blacklist`` (B, L) bool,
+    ``target`` (B,) float32, ``features`` (B, F) float32, ``index`` (B,), and each window's
+    ``start`` (B,), ``flipped`` (B,) and ``chrom`` (list).
+    """
     return {
         "seq": np.stack([w.seq for w in wins]),
         "signals": np.stack([w.signals for w in wins]),

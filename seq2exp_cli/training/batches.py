@@ -1,4 +1,4 @@
-"""From store windows to model tensors, in a deterministic order.
+"""Training batches in a deterministic order.
 
 The batch drawn at optimiser step ``s`` depends only on ``(seed, s)``; a run resumed at
 step ``s`` therefore sees exactly the batches an uninterrupted run would.
@@ -6,16 +6,11 @@ step ``s`` therefore sees exactly the batches an uninterrupted run would.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
-
 import numpy as np
-import torch
-
-from ..errors import Seq2ExpError
 
 
 def batch_indices(pool: np.ndarray, batch_size: int, seed: int, step: int) -> np.ndarray:
-    """Indices of the batch for ``step``: epoch-wise shuffles of ``pool`` keyed by seed.
+    """Return the indices of the batch for ``step``: epoch-wise shuffles of ``pool`` keyed by seed.
 
     Each epoch is a permutation of ``pool`` drawn from ``(seed, epoch)``; step ``s`` takes
     the ``s``-th slice of the concatenated epochs.
@@ -32,109 +27,3 @@ def batch_indices(pool: np.ndarray, batch_size: int, seed: int, step: int) -> np
         out.extend(pool[perm[off: off + take]].tolist())
         pos += take
     return np.asarray(out, dtype=np.int64)
-
-
-def to_tensors(batch: dict[str, np.ndarray], device: torch.device, signal_idx: Sequence[int] | None = None) -> dict:
-    """Numpy batch from :meth:`Store.batch` -> tensors on ``device``.
-
-    Returns ``seq`` (B, L) long, ``signals`` (B, L, k) float32 (channels ``signal_idx``
-    when given), ``blacklist`` (B, L) bool, ``target`` (B,), ``features`` (B, F) or None.
-    """
-    sig = batch["signals"]
-    if signal_idx is not None:
-        sig = sig[..., list(signal_idx)]
-    feats = batch["features"]
-    out = {
-        "seq": torch.from_numpy(np.ascontiguousarray(batch["seq"])).long().to(device),
-        "signals": torch.from_numpy(np.ascontiguousarray(sig, dtype=np.float32)).to(device),
-        "blacklist": torch.from_numpy(np.ascontiguousarray(batch["blacklist"])).to(device),
-        "target": torch.from_numpy(batch["target"]).to(device),
-        "features": torch.from_numpy(feats).to(device) if feats.shape[-1] else None,
-    }
-    if "contact_matrix" in batch:
-        cm = np.ascontiguousarray(batch["contact_matrix"], dtype=np.float32)
-        out["contact_matrix"] = torch.from_numpy(cm).to(device)
-        out["contact_shift"] = torch.from_numpy(np.asarray(batch["contact_shift"])).to(device)
-    return out
-
-
-def signal_indices(store_signals: list[str], model_signals: list[str], source: str) -> list[int]:
-    """Positions of the model's signal channels in the inputs'; error naming what is missing."""
-    missing = [s for s in model_signals if s not in store_signals]
-    if missing:
-        raise Seq2ExpError(
-            f"{source}: the model needs signal(s) {', '.join(missing)} but the inputs have "
-            f"{', '.join(store_signals)}; provide them (e.g. --{missing[0]} FILE.bw)"
-        )
-    return [store_signals.index(s) for s in model_signals]
-
-
-def check_compatible(source, cfg, where: str) -> list[int]:
-    """Signal channel indices of ``cfg`` in a window source; one-line errors when the
-    inputs do not fit the model (window, gene features, signals)."""
-    from ..models.registry import uses_contact_matrix
-
-    if cfg.window_bp > source.window_bp:
-        raise Seq2ExpError(
-            f"{where}: the model needs {cfg.window_bp} bp windows but the inputs give "
-            f"{source.window_bp} bp; preprocess with --window {cfg.window_bp}"
-        )
-    res = getattr(cfg, "hic_bin_bp", None)
-    if uses_contact_matrix(cfg) and res != source.resolution:
-        raise Seq2ExpError(
-            f"{where}: this model was built for {res} bp Hi-C bins but the inputs have "
-            f"{source.resolution} bp; train it with --set hic_bin_bp={source.resolution} or "
-            f"preprocess with --resolution {res}"
-        )
-    if cfg.n_gene_features and len(source.feature_names) != cfg.n_gene_features:
-        raise Seq2ExpError(
-            f"{where}: the model needs {cfg.n_gene_features} per-gene features "
-            f"(--targets with feature columns) but the inputs have {len(source.feature_names)}"
-        )
-    return signal_indices(source.signal_names, list(cfg.signal_names), where)
-
-
-def load_batch(source, indices, cfg) -> dict:
-    """``source.batch(indices, cfg.window_bp)``, plus ``contact_matrix`` (B, nb, nb) and
-    ``contact_shift`` (B,) for the models that read the Hi-C bin-by-bin matrix."""
-    from ..models.registry import uses_contact_matrix
-
-    batch = source.batch(indices, cfg.window_bp)
-    if uses_contact_matrix(cfg):
-        from ..store.windows import batch_contact_matrices, batch_contact_shifts
-
-        batch["contact_matrix"] = batch_contact_matrices(source, indices)
-        batch["contact_shift"] = batch_contact_shifts(source, indices, cfg.window_bp)
-    return batch
-
-
-def run_model(net, cfg, batch: dict, b: dict, mask_provider=None):
-    """Forward a batch (numpy ``batch`` from :meth:`WindowSource.batch`, tensors ``b``)."""
-    from ..models.registry import is_baseline
-
-    if is_baseline(cfg):
-        extra = {k: b[k] for k in ("contact_matrix", "contact_shift") if k in b}
-        return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-                   b["blacklist"], **extra)
-    mask = None
-    if cfg.mask_source == "fixed":
-        if mask_provider is None:
-            raise Seq2ExpError(
-                "this model takes its mask from outside (mask_source='fixed'); give the mask "
-                "source it was trained with (--mask-from RUN or --mask-from-peaks FILE)"
-            )
-        mask = mask_provider(batch, b, cfg.bin_size)
-    return net(b["seq"], b["signals"], b["features"] if cfg.n_gene_features else None,
-               b["blacklist"], mask=mask)
-
-
-@torch.no_grad()
-def forward_batches(source, net, cfg, device, indices: np.ndarray, batch_size: int,
-                    mask_provider=None) -> Iterator[tuple[np.ndarray, object]]:
-    """Eval-mode forward over genes ``indices`` in batches: yields ``(chunk, output)``."""
-    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
-    net.eval()
-    for s in range(0, len(indices), batch_size):
-        chunk = np.asarray(indices[s: s + batch_size])
-        batch = load_batch(source, chunk, cfg)
-        yield chunk, run_model(net, cfg, batch, to_tensors(batch, device, sig_idx), mask_provider)

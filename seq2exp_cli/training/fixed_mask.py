@@ -50,10 +50,10 @@ class GeneratorTopK:
     """
 
     def __init__(self, model_dir: str | os.PathLike, top: float, store_signals: list[str], device):
-        from ..predict import load_predictor
-        from .batches import signal_indices
+        from ..inference.forward import signal_indices
+        from ..models.checkpoint import load_model
 
-        self.net, self.cfg, _, _ = load_predictor(model_dir, device)
+        self.net, self.cfg, _ = load_model(model_dir, device=device)
         if self.cfg.mask_source != "learned":
             raise Seq2ExpError(f"--mask-from {model_dir}: that model has no learned mask")
         self.top = float(top)
@@ -61,6 +61,7 @@ class GeneratorTopK:
         self.source = {"kind": "generator", "model": str(model_dir), "top": self.top}
 
     def __call__(self, batch: dict, tensors: dict, bin_size: int) -> torch.Tensor:
+        """Return the ``(B, T)`` 0/1 token mask of a batch (``tensors`` on the model's device)."""
         if bin_size != self.cfg.bin_size:
             raise Seq2ExpError(
                 f"--mask-from model uses bin_size {self.cfg.bin_size}, the new model "
@@ -110,6 +111,7 @@ class PeakTopK:
         return bp.reshape(-1, bin_size).max(1)
 
     def __call__(self, batch: dict, tensors: dict, bin_size: int) -> torch.Tensor:
+        """Return the ``(B, T)`` 0/1 token mask of a batch (``tensors`` on the model's device)."""
         L = tensors["seq"].shape[1]
         # the model's window may be shorter than the store's: centred on the TSS like it
         rows = [self.token_scores(c, int(s), L, bin_size, bool(f))

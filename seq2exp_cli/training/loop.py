@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -28,7 +27,8 @@ from ..io.atomic import write_text_atomic
 from ..progress import progress_bar
 from ..store import Store
 from . import state as st
-from .batches import batch_indices, check_compatible, forward_batches, load_batch, run_model, to_tensors
+from ..inference.forward import check_compatible, forward_batches, load_batch, run_model, to_tensors
+from .batches import batch_indices
 from .metrics import regression_metrics
 from .schedule import lr_at
 
@@ -39,7 +39,7 @@ def evaluate_split(model, store: Store, indices: np.ndarray, cfg, device, batch_
                    mask_provider=None) -> tuple[dict, np.ndarray]:
     """Predict genes ``indices`` (eval mode, mean mask) and score them."""
     preds, ratios = [], []
-    for _, out in forward_batches(store, model, cfg, device, indices, batch_size, mask_provider):
+    for _, out in forward_batches(store, model, device, indices, batch_size, mask_provider):
         preds.append(out.pred.float().cpu().numpy())
         ratios.append(float(out.mask_ratio))
     pred = np.concatenate(preds) if preds else np.zeros(0)
@@ -85,7 +85,7 @@ def train(
     """
     from ..io.atomic import atomic_dir
     from ..models.checkpoint import save_model
-    from ..models.registry import build_model, model_type_of
+    from ..models.registry import build_model, model_class, model_type_of
 
     ddp = _ddp_setup()
     store = Store(store_path)
@@ -93,12 +93,19 @@ def train(
     dev = resolve_device(device)
     if ddp is not None and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    sig_idx = check_compatible(store, model_cfg, str(store.path))
+    sig_idx = check_compatible(store, model_cfg, str(store.path),
+                               model_class(model_cfg).needs_contact_matrix)
     train_idx, val_idx = store.indices("train"), store.indices("val")
     if len(train_idx) == 0:
         raise Seq2ExpError(f"{store.path}: no training genes with targets; check --targets and the split")
     if model_cfg.n_gene_features and not model_cfg.feature_mean:
-        model_cfg = with_feature_scaling(model_cfg, store, train_idx)
+        from ..models.build import with_feature_scaling
+
+        feats = store.genes[store.feature_names].to_numpy(dtype=np.float64)[train_idx]
+        model_cfg = with_feature_scaling(model_cfg, feats)
+    from ..models.build import with_track_scales
+
+    model_cfg = with_track_scales(model_cfg, store.track_scales)
 
     run_json = run / "run.json"
     rank0 = ddp is None or ddp["rank"] == 0
@@ -111,8 +118,8 @@ def train(
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
         model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
     opt = torch.optim.AdamW(
-        model.parameters(), lr=train_cfg.lr, weight_decay=train_cfg.weight_decay,
-        betas=tuple(train_cfg.betas),
+        param_groups(model, train_cfg.mask_lr_scale), lr=train_cfg.lr,
+        weight_decay=train_cfg.weight_decay, betas=tuple(train_cfg.betas),
     )
     step, best_mse = 0, float("inf")
     closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
@@ -130,7 +137,7 @@ def train(
         st.set_rng_state(s["rng"])
         for name in ("train_metrics.tsv", "val_metrics.tsv"):
             st.truncate_tsv(run / name, step)
-        print(f"seq2exp: resuming {run} at step {step}", file=sys.stderr)
+        log.info("resuming %s at step %d", run, step)
     elif rank0:
         write_text_atomic(run_json, json.dumps({
             "store": str(Path(store_path).resolve()),
@@ -167,14 +174,14 @@ def train(
             lr = lr_at(step, train_cfg.lr, train_cfg.steps, train_cfg.warmup,
                        train_cfg.warmup_start_lr, train_cfg.min_lr)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("lr_scale", 1.0)
             idx = batch_indices(train_idx, train_cfg.batch_size, train_cfg.seed, step)
             if ddp is not None:
                 idx = idx[ddp["rank"]:: ddp["world"]]
-            batch = load_batch(store, idx, model_cfg)
+            batch = load_batch(store, idx, model)
             b = to_tensors(batch, dev, sig_idx)
             with torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=use_bf16):
-                out = run_model(net, model_cfg, batch, b, mask_provider)
+                out = run_model(net, batch, b, mask_provider)
                 loss, parts = model.loss(out, b["target"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -227,22 +234,21 @@ RIDGE_LAMBDAS = (0.0, 0.01, 0.1, 1.0, 10.0, 100.0)
 
 def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev, train_cfg,
                     show_progress: bool = True) -> None:
-    """Fit a closed-form model (``model.design`` + ``model.fit``) on the training genes,
-    choose the ridge penalty by validation MSE, and save ``run/best``.
+    """Fit a closed-form model (``model.design`` + ``model.fit``) on the training genes, choose the ridge penalty by validation MSE, and save ``run/best``.
 
     Writes one ``val_metrics.tsv`` row per penalty tried (``step`` = its index).
     """
     from ..io.atomic import atomic_dir
     from ..models.checkpoint import save_model
 
-    sig_idx = check_compatible(store, cfg, str(store.path))
+    sig_idx = check_compatible(store, cfg, str(store.path), model.needs_contact_matrix)
 
     @torch.no_grad()
     def design(indices):
         xs = []
         for s in range(0, len(indices), train_cfg.batch_size):
             chunk = indices[s: s + train_cfg.batch_size]
-            b = to_tensors(load_batch(store, chunk, cfg), dev, sig_idx)
+            b = to_tensors(load_batch(store, chunk, model), dev, sig_idx)
             xs.append(model.design(b["seq"], b["signals"],
                                    b["features"] if cfg.n_gene_features else None, b["blacklist"]))
             bar.update(task, advance=len(chunk))
@@ -276,18 +282,22 @@ def fit_closed_form(model, cfg, store: Store, train_idx, val_idx, run: Path, dev
     meta = {"step": train_cfg.steps, "ridge_lambda": best[1], "store": str(store.path)}
     with atomic_dir(run / "best", overwrite=True) as tmp:
         save_model(tmp, model, cfg, meta)
-    log.info("closed-form fit: ridge lambda %s chosen by validation MSE", best[1])
+    log.debug("closed-form fit: ridge lambda %s chosen by validation MSE", best[1])
 
 
-def with_feature_scaling(model_cfg, store: Store, train_idx: np.ndarray):
-    """``model_cfg`` with ``feature_mean``/``feature_scale`` from the training genes."""
-    from ..models.config import replace
+def param_groups(model, mask_lr_scale: float = 1.0) -> list[dict]:
+    """Build AdamW parameter groups, the mask's own at a scaled learning rate.
 
-    f = store.genes[store.feature_names].to_numpy(dtype=np.float64)[train_idx]
-    mean = np.nan_to_num(np.nanmean(f, axis=0)) if len(f) else np.zeros(f.shape[1])
-    sd = np.nan_to_num(np.nanstd(f, axis=0)) if len(f) else np.ones(f.shape[1])
-    sd[sd <= 0] = 1.0
-    return replace(model_cfg, feature_mean=tuple(mean.tolist()), feature_scale=tuple(sd.tolist()))
+    The mask's own parameters (``model.mask_parameters()``) at ``mask_lr_scale`` times the
+    learning rate, the rest at 1 (one group when the scale is 1 or the model has no mask of
+    its own).
+    """
+    own = list(getattr(model, "mask_parameters", lambda: [])())
+    if mask_lr_scale == 1.0 or not own:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    ids = {id(p) for p in own}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": rest, "lr_scale": 1.0}, {"params": own, "lr_scale": float(mask_lr_scale)}]
 
 
 def _ddp_setup() -> dict | None:

@@ -1,5 +1,8 @@
-"""The reference learning-rate schedule: linear warm-up from ``warmup_start_lr`` to ``lr``
-over ``warmup`` steps, then a cosine decay to ``min_lr`` at ``steps`` (method.md)."""
+"""The reference learning-rate schedule.
+
+Linear warm-up from ``warmup_start_lr`` to ``lr`` over ``warmup`` steps, then a cosine decay
+to ``min_lr`` at ``steps`` (method.md).
+"""
 
 from __future__ import annotations
 

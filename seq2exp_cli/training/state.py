@@ -1,6 +1,8 @@
-"""Training checkpoints: weights (safetensors) + config (JSON) + optimiser, scheduler
-position and RNG states, written atomically so a run killed at any moment resumes from
-its last complete checkpoint."""
+"""Training checkpoints.
+
+Weights (safetensors) + config (JSON) + optimiser, scheduler position and RNG states,
+written atomically so a run killed at any moment resumes from its last complete checkpoint.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ STATE_FILE = "train_state.pt"
 
 
 def rng_state() -> dict:
+    """Return the states of torch's, numpy's and Python's random generators (and CUDA's)."""
     state = {
         "torch": torch.get_rng_state(),
         "numpy": np.random.get_state(),
@@ -27,6 +30,7 @@ def rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the random generators from :func:`rng_state`."""
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
@@ -57,6 +61,7 @@ def find_checkpoint(path: Path) -> Path | None:
 
 
 def load_train_state(path: Path) -> dict:
+    """Load a checkpoint's optimiser, step and RNG state (``train_state.pt``)."""
     return torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
 
 

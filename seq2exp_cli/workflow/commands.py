@@ -103,16 +103,18 @@ def evaluate(predictions: str, store: str, prefix: str, plot: str) -> list[str]:
 
 
 def compare_peaks(s: Sample, elements: str, store: str, cfg: dict, prefix: str,
-                  plot_dir: str | None) -> list[str]:
+                  plot_dir: str | None, links: str | None = None) -> list[str]:
     """``seq2exp compare-peaks`` of a sample's elements.
 
     Against the sample's peaks, or MACS3 peaks called on its DNase; with its truth and
-    CRISPRi table when given.
+    CRISPRi table when given, and ``links`` (of ``call-links``) scored against that table.
     """
     peaks = ["--peaks", str(s.peaks)] if s.peaks else ["--call-peaks", "--dnase", str(s.dnase)]
     return [*seq2exp(), "compare-peaks", "--elements", elements, "--store", store,
             "--split", str(cfg["compare_peaks_split"]), *peaks, *_opt("--truth", s.truth),
-            *_opt("--crispri", s.crispri), *_opt("--plot-dir", plot_dir), "-o", prefix]
+            *_opt("--crispri", s.crispri),
+            *(_opt("--links", links) if s.crispri else []),
+            *_opt("--plot-dir", plot_dir), "-o", prefix]
 
 
 def compares_peaks(s: Sample) -> bool:

@@ -89,8 +89,8 @@ def _model_config(model_dir: Path) -> dict:
 def bundled_model_dir() -> Path | None:
     """Find the bundled model's folder, or None.
 
-    The search of :func:`seq2exp_cli.predict.bundled_weights` (``weights/`` in the package or
-    the repository), without importing torch, so that Snakemake parses the workflow in a
+    The search of :func:`seq2exp_cli.models.checkpoint.bundled_weights` (``weights/`` in the
+    package or the repository), without importing torch, so that Snakemake parses the workflow in a
     second.
     """
     here = Path(__file__).resolve().parent.parent
@@ -103,8 +103,8 @@ def bundled_model_dir() -> Path | None:
 def checkpoint_dir(path: Path) -> Path | None:
     """Find the checkpoint folder of a run or checkpoint path, or None.
 
-    As :func:`seq2exp_cli.predict.resolve_model_dir` does: the folder itself, ``best/``,
-    then ``last/``.
+    As :func:`seq2exp_cli.models.checkpoint.find_model_dir` does: the folder itself,
+    ``best/``, then ``last/``.
     """
     for cand in (path, path / "best", path / "last"):
         if (cand / "config.json").exists() and (cand / "model.safetensors").exists():

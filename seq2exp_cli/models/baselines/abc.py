@@ -1,5 +1,6 @@
-"""Activity-by-contact (Fulco et al., Nat. Genet. 2019) as an element scorer, with a ridge
-expression baseline on the same quantities.
+"""Activity-by-contact (Fulco et al., Nat.
+
+Genet. 2019) as an element scorer, with a ridge expression baseline on the same quantities.
 
 Per window (transcript orientation, TSS at ``L // 2``)::
 
@@ -28,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...contacts import abc_powerlaw
 from .base import BaselineConfig, BaselineModel, BaselineOutput, ElementScores, _check
 from .candidates import (
     CandidateElements,
@@ -35,7 +37,6 @@ from .candidates import (
     blank_blacklisted,
     call_candidates,
     peak_track_index,
-    powerlaw_contact,
 )
 
 __all__ = ["ABCConfig", "ABCModel"]
@@ -67,6 +68,7 @@ class ABCConfig(BaselineConfig):
     powerlaw_min_bp: int = 5000
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         for name in ("element_bp", "promoter_bp", "reach_bp", "smooth_bp"):
             v = getattr(self, name)
@@ -157,7 +159,7 @@ class ABCModel(BaselineModel):
             c = signals[..., self._contact].gather(1, ct["summit"].clamp(0, L - 1))
             C = torch.pow(10.0, c) - 1.0
         else:
-            C = powerlaw_contact(ct["summit"] - tss, cfg.powerlaw_min_bp)
+            C = abc_powerlaw(ct["summit"] - tss, cfg.powerlaw_min_bp)
         p_lo = max(0, tss - cfg.promoter_bp // 2)
         p_hi = min(L, p_lo + cfg.promoter_bp)
         prom = (cs[:, p_hi] - cs[:, p_lo]).float()
@@ -167,8 +169,10 @@ class ABCModel(BaselineModel):
     # ------------------------------------------------------------------ ridge
     def design(self, seq: torch.Tensor | None, signals: torch.Tensor,
                features: torch.Tensor | None, blacklist: torch.Tensor | None) -> torch.Tensor:
-        """The (B, p) ridge design ``[log1p(promoter A), log1p(sum A C), scaled features]``
-        (columns as configured; ``seq`` is not read)."""
+        """Return the (B, p) ridge design ``[log1p(promoter A), log1p(sum A C), scaled features]`` (columns as configured.
+
+        ``seq`` is not read).
+        """
         cfg = self.cfg
         el = self._elements(signals, blacklist)
         cols = [torch.log1p(el.promoter_activity.clamp_min(0))]

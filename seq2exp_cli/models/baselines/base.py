@@ -37,7 +37,8 @@ class BaselineConfig:
     ``window_bp`` and ``bin_size`` are bp; ``signal_names`` the tracks read, in order;
     ``n_gene_features`` per-gene features concatenated before the head, standardised by
     ``feature_mean``/``feature_scale`` (set by ``seq2exp train``); ``loss`` "smooth_l1",
-    "huber" or "mse".
+    "huber" or "mse"; ``track_scales`` the divisor of each of ``signal_names`` on the
+    training data (recorded by ``seq2exp train``; 1 for the contact).
     """
 
     model_type: ClassVar[str] = "baseline"
@@ -50,21 +51,25 @@ class BaselineConfig:
     n_gene_features: int = 0
     feature_mean: tuple[float, ...] = ()
     feature_scale: tuple[float, ...] = ()
+    track_scales: tuple[float, ...] = ()
     head_hidden: int = 64
     dropout: float = 0.1
     loss: str = "smooth_l1"
 
     def __post_init__(self) -> None:
+        """Normalise the field types, then :meth:`validate`."""
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, list):
                 setattr(self, f.name, tuple(v))
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
+        self.track_scales = tuple(float(v) for v in self.track_scales)
         self.validate()
 
     @property
     def n_signals(self) -> int:
+        """Return the number of signal tracks."""
         return len(self.signal_names)
 
     def validate(self) -> None:
@@ -83,8 +88,10 @@ class BaselineConfig:
                f"loss must be smooth_l1, huber or mse, got {self.loss!r}")
 
     def mark_indices(self, use_contact_track: bool = False) -> list[int]:
-        """Channels of the signals other than the per-bp "contact" (all with
-        ``use_contact_track``): the tracks the sequence-free models read."""
+        """Channels of the signals other than the per-bp "contact" (all with ``use_contact_track``).
+
+        The tracks the sequence-free models read.
+        """
         return [i for i, n in enumerate(self.signal_names) if use_contact_track or n != "contact"]
 
     def signal_index(self, name: str) -> int | None:
@@ -107,8 +114,11 @@ class BaselineConfig:
 
 @dataclass
 class BaselineOutput:
-    """``pred`` (B,) expression; ``aux`` an extra differentiable loss term (a VAE's KL, say)
-    with weight ``aux_weight``; ``mask_ratio`` NaN (baselines select nothing)."""
+    """``pred`` (B,) expression.
+
+    ``aux`` an extra differentiable loss term (a VAE's KL, say) with weight ``aux_weight``;
+    ``mask_ratio`` NaN (baselines select nothing).
+    """
 
     pred: torch.Tensor
     aux: torch.Tensor | None = None
@@ -118,9 +128,11 @@ class BaselineOutput:
 
 @dataclass
 class ElementScores:
-    """Candidate elements a model scores per gene, in window coordinates (transcript
-    orientation, bp from the window's first base): ``start``/``end`` (B, E) long,
-    ``score`` (B, E) float, ``valid`` (B, E) bool (padding is False)."""
+    """Candidate elements a model scores per gene, in window coordinates (transcript orientation, bp from the window's first base).
+
+    ``start``/``end`` (B, E) long, ``score`` (B, E) float, ``valid`` (B, E) bool (padding is
+    False).
+    """
 
     start: torch.Tensor
     end: torch.Tensor
@@ -136,6 +148,9 @@ class BaselineModel(nn.Module):
     scores_elements: ClassVar[bool] = False
     #: True for models fitted in closed form (``fit``) rather than by gradient steps
     closed_form: ClassVar[bool] = False
+    #: no baseline has a mask of its own or takes one from outside (Seq2Exp's properties)
+    has_learned_mask: ClassVar[bool] = False
+    takes_mask: ClassVar[bool] = False
 
     def __init__(self, cfg: BaselineConfig) -> None:
         super().__init__()
@@ -156,11 +171,14 @@ class BaselineModel(nn.Module):
         return (f - self.feature_mean.to(f.device)) / self.feature_scale.to(f.device)
 
     def output_bias(self) -> torch.Tensor:
-        """The bias of the last layer of the expression head (set to the training mean
-        before training); subclasses whose head is not ``self.head.out`` override this."""
+        """Return the bias of the last layer of the expression head (set to the training mean before training).
+
+        Subclasses whose head is not ``self.head.out`` override this.
+        """
         return self.head.out.bias
 
     def loss(self, out: BaselineOutput, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Return ``(loss, parts)``: the task loss (plus the weighted auxiliary term) and its parts."""
         y = y.to(out.pred.dtype).reshape(out.pred.shape)
         if self.cfg.loss == "mse":
             task = F.mse_loss(out.pred, y)
@@ -178,13 +196,16 @@ class BaselineModel(nn.Module):
         return total, parts
 
     def element_scores(self, seq, signals, features, blacklist, contact_matrix=None) -> ElementScores:
-        """Scores of candidate elements; only models with ``scores_elements`` have them
-        (they override this), the others raise :class:`~seq2exp_cli.errors.Seq2ExpError`."""
+        """Scores of candidate elements.
+
+        Only models with ``scores_elements`` have them (they override this), the others
+        raise :class:`~seq2exp_cli.errors.Seq2ExpError`.
+        """
         raise no_elements_error(self.cfg.model_type)
 
 
 def no_elements_error(model_type: str) -> Seq2ExpError:
-    """The one-line error for asking a model that scores no elements for them."""
+    """Return the one-line error for asking a model that scores no elements for them."""
     return Seq2ExpError(f"{model_type} predicts expression only and scores no elements; "
                         "call elements with a Seq2Exp, epinformer or abc model")
 
@@ -201,6 +222,7 @@ class Head(nn.Module):
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``(B,)`` expression from ``(B, d_in)`` features."""
         return self.out(self.body(x)).squeeze(-1)
 
 

@@ -19,7 +19,8 @@ promoter peak does not raise the bar for distal elements; a window whose track i
 yields no candidates.
 
 :func:`gather_windows` cuts fixed-width stretches centred on the summits out of per-bp
-tensors (padding outside the window), and :func:`powerlaw_contact` is ABC's contact fallback.
+tensors (padding outside the window); ABC's contact fallback is
+:func:`seq2exp_cli.contacts.abc_powerlaw` (tensors in, tensors out).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...io.hic import abc_powerlaw
 
 __all__ = [
     "CandidateElements",
@@ -39,7 +39,6 @@ __all__ = [
     "activity_track",
     "peak_track_index",
     "gather_windows",
-    "powerlaw_contact",
 ]
 
 
@@ -68,10 +67,11 @@ class CandidateElements:
 
     @property
     def n_max(self) -> int:
+        """Return the padded number of elements per window ``E``."""
         return self.valid.shape[1]
 
     def tensors(self, device=None) -> dict[str, torch.Tensor]:
-        """The arrays as torch tensors on ``device`` (long / float32 / bool)."""
+        """Return the arrays as torch tensors on ``device`` (long / float32 / bool)."""
         return {
             "start": torch.as_tensor(self.start, dtype=torch.long, device=device),
             "end": torch.as_tensor(self.end, dtype=torch.long, device=device),
@@ -105,9 +105,12 @@ def box_smooth(track: np.ndarray, smooth_bp: int) -> np.ndarray:
 
 
 def _summits_1d(s: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Local maxima of ``s`` (L,): runs of equal values (within ``tol``) higher than both
-    neighbouring runs (outside the window counts as lower).  Returns (positions, heights)
-    with the position at the centre of the run."""
+    """Local maxima of ``s`` (L,).
+
+    Runs of equal values (within ``tol``) higher than both neighbouring runs (outside the
+    window counts as lower).  Returns (positions, heights) with the position at the centre
+    of the run.
+    """
     L = s.shape[0]
     if L == 0:
         return np.zeros(0, np.int64), np.zeros(0)
@@ -210,8 +213,7 @@ def call_candidates(
 
 def blank_blacklisted(signals: torch.Tensor, blacklist: torch.Tensor | None,
                       contact: int | None) -> torch.Tensor:
-    """Float ``signals`` (B, L, k) with blacklisted bp set to 0 in every track but channel
-    ``contact`` (the TSS contact of a bp is not an artefact of that bp's reads)."""
+    """Float ``signals`` (B, L, k) with blacklisted bp set to 0 in every track but channel ``contact`` (the TSS contact of a bp is not an artefact of that bp's reads)."""
     signals = signals.float()
     if blacklist is None:
         return signals
@@ -271,11 +273,3 @@ def gather_windows(x: torch.Tensor, summit: torch.Tensor, width: int, pad_value=
     pos = pos.clamp(0, L + 2 * width - 1)
     bidx = torch.arange(B, device=x.device)[:, None, None]
     return xp[bidx, pos]
-
-
-def powerlaw_contact(distance_bp: torch.Tensor, min_bp: int = 5000) -> torch.Tensor:
-    """ABC's contact fallback :func:`seq2exp_cli.io.hic.abc_powerlaw` of a tensor of
-    distances (bp; ``|d|`` clipped to ``>= min_bp``), float32 on the tensor's device."""
-    c = abc_powerlaw(distance_bp.detach().to("cpu").numpy(), min_distance=min_bp)
-    return torch.as_tensor(c, dtype=torch.float32, device=distance_bp.device)
-

@@ -1,5 +1,6 @@
-"""EpiExpr-1D and EpiExpr-3D (Bhattacharyya & Ay): expression from epigenomic tracks, and
-from tracks plus Hi-C, without the DNA sequence.
+"""EpiExpr-1D and EpiExpr-3D (Bhattacharyya & Ay).
+
+Expression from epigenomic tracks, and from tracks plus Hi-C, without the DNA sequence.
 
 EpiExpr-1D::
 
@@ -79,6 +80,7 @@ class EpiExprConfig(BaselineConfig):
     loss: str = "huber"
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         for name in ("channels", "kernel_size", "dilation_growth", "max_dilation",
                      "hic_bin_bp", "n_center_bins"):
@@ -107,11 +109,13 @@ class EpiExprConfig(BaselineConfig):
 
 @dataclass
 class EpiExpr3DConfig(EpiExprConfig):
-    """EpiExpr-3D: :class:`EpiExprConfig` plus ``graph_layers`` GATv2 layers of
-    ``graph_heads`` heads (``channels`` divisible by it) over the Hi-C bins.  Edges join
-    every pair of in-window, in-chromosome bins whose contact, relative to the matrix's
-    largest, exceeds ``contact_threshold`` (0: every pair with any contact), plus self
-    loops."""
+    """EpiExpr-3D.
+
+    :class:`EpiExprConfig` plus ``graph_layers`` GATv2 layers of ``graph_heads`` heads
+    (``channels`` divisible by it) over the Hi-C bins.  Edges join every pair of in-window,
+    in-chromosome bins whose contact, relative to the matrix's largest, exceeds
+    ``contact_threshold`` (0: every pair with any contact), plus self loops.
+    """
 
     model_type: ClassVar[str] = "epiexpr-3d"
 
@@ -120,6 +124,7 @@ class EpiExpr3DConfig(EpiExprConfig):
     contact_threshold: float = 0.0
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         _check(isinstance(self.graph_layers, int) and self.graph_layers >= 0,
                f"graph_layers must be an integer >= 0, got {self.graph_layers!r}")
@@ -151,8 +156,7 @@ class ResBlock(nn.Module):
 
 def _track_input(signals: torch.Tensor, blacklist: torch.Tensor | None, idx: list[int],
                  bin_size: int) -> torch.Tensor:
-    """(B, L, k) per-bp signals -> (B, len(idx), L // bin_size) log1p of bin means, with
-    blacklisted bp counted as 0 (negative means, impossible for valid tracks, clipped)."""
+    """(B, L, k) per-bp signals -> (B, len(idx), L // bin_size) log1p of bin means, with blacklisted bp counted as 0 (negative means, impossible for valid tracks, clipped)."""
     x = signals.float()
     if blacklist is not None:
         bl = blacklist.to(torch.bool)
@@ -199,6 +203,7 @@ class EpiExpr1D(BaselineModel):
     def forward(self, seq, signals: torch.Tensor, features: torch.Tensor | None = None,
                 blacklist: torch.Tensor | None = None, contact_matrix=None,
                 **_: object) -> BaselineOutput:
+        """Predict expression for a batch of windows: ``seq`` (B, L), ``signals`` (B, L, k)."""
         self._check_signals(signals)
         cfg = self.cfg
         B, L, _ = signals.shape
@@ -243,8 +248,10 @@ class GATv2Layer(nn.Module):
                                  nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * channels, channels))
 
     def forward(self, x: torch.Tensor, rel: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-        """``x`` (B, N, C) nodes, ``rel`` (B, N, N) relative contact in [0, 1], ``edges``
-        (B, N, N) bool (row i attends to column j; every row has at least its self loop)."""
+        """``x`` (B, N, C) nodes, ``rel`` (B, N, N) relative contact in [0, 1], ``edges`` (B, N, N) bool (row i attends to column j.
+
+        Every row has at least its self loop).
+        """
         B, N, C = x.shape
         H, D = self.heads, self.dim
         y = self.norm(x)
@@ -261,9 +268,12 @@ class GATv2Layer(nn.Module):
 
 
 class EpiExpr3D(EpiExpr1D):
-    """EpiExpr-3D: the EpiExpr-1D encoder, GATv2 layers over the genome-aligned Hi-C bins
-    of ``contact_matrix`` (placed with ``contact_shift``, see the module docstring), the TSS
-    node -> head."""
+    """EpiExpr-3D.
+
+    The EpiExpr-1D encoder, GATv2 layers over the genome-aligned Hi-C bins of
+    ``contact_matrix`` (placed with ``contact_shift``, see the module docstring), the TSS
+    node -> head.
+    """
 
     needs_contact_matrix: ClassVar[bool] = True
 
@@ -289,8 +299,10 @@ class EpiExpr3D(EpiExpr1D):
                 blacklist: torch.Tensor | None = None,
                 contact_matrix: torch.Tensor | None = None,
                 contact_shift: torch.Tensor | None = None, **_: object) -> BaselineOutput:
-        """As :meth:`EpiExpr1D.forward`, plus ``contact_matrix`` (B, nb, nb) and
-        ``contact_shift`` (B,) bp (both required; see the module docstring)."""
+        """As :meth:`EpiExpr1D.forward`, plus ``contact_matrix`` (B, nb, nb) and ``contact_shift`` (B,) bp (both required.
+
+        See the module docstring).
+        """
         name = type(self).__name__
         if contact_matrix is None:
             raise ValueError(f"{name} needs contact_matrix (B, nb, nb), log10(1 + contact) "

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...contacts import abc_powerlaw
 from .base import (
     BaselineConfig,
     BaselineModel,
@@ -51,7 +52,6 @@ from .candidates import (
     call_candidates,
     gather_windows,
     peak_track_index,
-    powerlaw_contact,
 )
 
 __all__ = ["EPInformerConfig", "EPInformer", "ElementEncoder", "PromoterAttentionLayer"]
@@ -90,6 +90,7 @@ class EPInformerConfig(BaselineConfig):
     ff_mult: int = 2
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         for name in ("element_bp", "promoter_bp", "reach_bp", "smooth_bp", "d_model",
                      "n_conv_filters", "conv_kernel", "first_pool", "n_heads", "ff_mult"):
@@ -127,12 +128,14 @@ class ElementEncoder(nn.Module):
         self.proj = nn.Linear(2 * n_filters, d_model)
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolve the element windows and pool them to ``[max, mean]`` over positions, (N, 2 * n_filters)."""
         # max-pool before the activation keeps the per-bp work to the convolution
         h = F.gelu(self.pool1(self.conv1(x)))
         h = F.gelu(self.conv2(h))
         return torch.cat([h.amax(-1), h.mean(-1)], dim=-1)
 
     def project(self, h: torch.Tensor) -> torch.Tensor:
+        """Project the pooled element features to ``d_model``."""
         n = self.norm
         # a single token has no batch statistics: use the running ones
         batch_stats = self.training and h.shape[0] > 1
@@ -141,6 +144,7 @@ class ElementEncoder(nn.Module):
         return self.proj(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Encode element windows into ``(N, d_model)`` embeddings."""
         return self.project(self.pool(x))
 
 
@@ -230,7 +234,7 @@ class EPInformer(BaselineModel):
     # ------------------------------------------------------------------ pieces
     def candidates(self, signals: torch.Tensor,
                    blacklist: torch.Tensor | None) -> CandidateElements:
-        """The candidate elements of each window (see :func:`.candidates.call_candidates`)."""
+        """Return the candidate elements of each window (see :func:`.candidates.call_candidates`)."""
         cfg = self.cfg
         B, L = signals.shape[:2]
         if self._peak is None:
@@ -243,9 +247,11 @@ class EPInformer(BaselineModel):
 
     @staticmethod
     def attention_mask(valid: torch.Tensor) -> torch.Tensor:
-        """(B, 1 + E, 1 + E) allowed (query, key) pairs: the promoter (token 0) attends to
-        itself and every valid element; an element attends to the promoter and itself only
-        (as in the reference implementation)."""
+        """(B, 1 + E, 1 + E) allowed (query, key) pairs: the promoter (token 0) attends to itself and every valid element.
+
+        An element attends to the promoter and itself only (as in the reference
+        implementation).
+        """
         B, E = valid.shape
         key_ok = torch.cat([torch.ones(B, 1, dtype=torch.bool, device=valid.device), valid], 1)
         allowed = torch.eye(E + 1, dtype=torch.bool, device=valid.device).expand(B, -1, -1).clone()
@@ -255,8 +261,10 @@ class EPInformer(BaselineModel):
 
     @staticmethod
     def _span_means(cs: torch.Tensor, start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
-        """Means over ``[start, end)`` (B, E) of the tracks whose cumulative sums (with a
-        leading 0) are ``cs`` (B, L + 1, k) -> (B, E, k); 0 for empty spans."""
+        """Means over ``[start, end)`` (B, E) of the tracks whose cumulative sums (with a leading 0) are ``cs`` (B, L + 1, k) -> (B, E, k).
+
+        0 for empty spans.
+        """
         k = cs.shape[-1]
         tot = (cs.gather(1, end[..., None].expand(-1, -1, k))
                - cs.gather(1, start[..., None].expand(-1, -1, k)))
@@ -321,7 +329,7 @@ class EPInformer(BaselineModel):
         if self._contact is not None:
             contact = torch.pow(10.0, e_means[..., 1]) - 1.0
         else:
-            contact = powerlaw_contact(ct["summit"] - tss)
+            contact = abc_powerlaw(ct["summit"] - tss)
         return _Pass(pred=pred, attention=attn.mean(1)[:, 0, 1:], cand=cand, ct=ct,
                      activity=e_means[..., 0], contact=contact * valid, valid=valid)
 

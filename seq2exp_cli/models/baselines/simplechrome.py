@@ -1,5 +1,7 @@
-"""SimpleChrome (after DeepChrome): histone marks in 100 bins of 100 bp around the TSS, a
-convolutional VAE, and a predictor on its latent.
+"""SimpleChrome (after DeepChrome).
+
+Histone marks in 100 bins of 100 bp around the TSS, a convolutional VAE, and a predictor on
+its latent.
 
 ::
 
@@ -54,6 +56,7 @@ class SimpleChromeConfig(BaselineConfig):
     use_contact_track: bool = False
 
     def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
         super().validate()
         for name in ("n_bins", "channels", "kernel_size", "latent_dim"):
             v = getattr(self, name)
@@ -99,8 +102,7 @@ class SimpleChrome(BaselineModel):
         self.head = Head(cfg.latent_dim + cfg.n_gene_features, cfg.head_hidden, cfg.dropout)
 
     def marks(self, signals: torch.Tensor, blacklist: torch.Tensor | None) -> torch.Tensor:
-        """(B, L, k) signals -> (B, k', n_bins) log1p bin means of the marks over the
-        central ``n_bins * bin_size`` bp (bin ``n_bins // 2`` starts at the TSS)."""
+        """(B, L, k) signals -> (B, k', n_bins) log1p bin means of the marks over the central ``n_bins * bin_size`` bp (bin ``n_bins // 2`` starts at the TSS)."""
         cfg = self.cfg
         L = signals.shape[1]
         span = cfg.n_bins * cfg.bin_size
@@ -118,6 +120,7 @@ class SimpleChrome(BaselineModel):
     def forward(self, seq, signals: torch.Tensor, features: torch.Tensor | None = None,
                 blacklist: torch.Tensor | None = None, contact_matrix=None,
                 **_: object) -> BaselineOutput:
+        """Predict expression for a batch of windows: ``seq`` (B, L), ``signals`` (B, L, k)."""
         cfg = self.cfg
         B = signals.shape[0]
         x = self.marks(signals, blacklist)

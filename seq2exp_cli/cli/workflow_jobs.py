@@ -1,8 +1,9 @@
-"""The workflow's own small jobs, as one command: ``python -m seq2exp_cli.workflow.jobs``.
+"""The workflow's own small jobs, as one command: ``python -m seq2exp_cli.cli.workflow_jobs``.
 
 Snakemake runs a rule's ``run:`` block in a fresh Snakemake process that parses the whole
 workflow again (seconds per job); these shell commands start in about a second and import
-neither torch nor Snakemake.
+neither torch nor Snakemake.  It is a command line of :mod:`seq2exp_cli.workflow`, so it
+lives in ``cli/``.
 
 Subcommands::
 
@@ -40,17 +41,17 @@ def main(argv: list[str] | None = None) -> int:
                   "gather-bigwig": shard.gather_bigwig}[name]
             fn(rest[1:], rest[0])
         elif name == "top-gene":
-            from .commands import top_gene
+            from ..workflow.commands import top_gene
 
             print(top_gene(rest[0]))
         elif name == "train-into":
-            from .commands import train_into
+            from ..workflow.commands import train_into
 
             sep = rest.index("--")
             store, out, log, threads = rest[:sep]
             train_into(rest[sep + 1:], store, out, log, int(threads))
         elif name == "summary":
-            from .summary import SampleResults, summarize
+            from ..workflow.summary import SampleResults, summarize
 
             tsv, md, spec = rest
             summarize([SampleResults(**r) for r in json.loads(spec)], tsv, md)

@@ -20,21 +20,30 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .io.bed import sort_intervals
-from .progress import progress_bar
-from .shard import chrom_batches
-from .store.windows import Window, WindowSource
-from .training.batches import to_tensors
+from ..io.bed import sort_intervals
+from ..progress import progress_bar
+from ..shard import chrom_batches
+from ..store.windows import Window, WindowSource
+from .forward import to_tensors
 
 ELEMENT_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "mean_mask", "max_mask",
                    "gene_id", "tss_distance"]
 BED_HEADER = "#" + "\t".join(ELEMENT_COLUMNS)
 
 
+#: default ``cutoff`` of :func:`gene_elements`: on Seq2Exp's mask, and on the element scores
+#: of the models that score candidates (EPInformer, ABC: ABC's usual threshold)
+MASK_CUTOFF, SCORE_CUTOFF = 0.5, 0.02
+
+
+def default_cutoff(net) -> float:
+    """Return the default element cutoff of a model (:data:`MASK_CUTOFF` or :data:`SCORE_CUTOFF`)."""
+    return SCORE_CUTOFF if net.scores_elements else MASK_CUTOFF
+
+
 @torch.no_grad()
 def gene_masks(
-    source: WindowSource, net, cfg, device, indices=None, batch_size: int = 8,
-    show_progress: bool = True,
+    source: WindowSource, model, indices=None, batch_size: int = 8, progress: bool = True,
 ) -> Iterator[tuple[Window, int, np.ndarray]]:
     """Yield ``(window, genome_start, mask)`` per gene.
 
@@ -44,34 +53,46 @@ def gene_masks(
     score over its bases (:func:`element_score_track`), 0 elsewhere.  Genes come in
     batches that never mix chromosomes (:func:`~seq2exp_cli.shard.chrom_batches`), grouped
     by chromosome, so a gene's mask does not depend on which other chromosomes run.
-    """
-    from .models.registry import is_baseline, scores_elements
-    from .store.windows import stack_windows
-    from .training.batches import check_compatible, load_batch
 
+    Parameters
+    ----------
+    source : WindowSource
+        The inputs.
+    model : TrainedModel
+        From :func:`seq2exp_cli.models.checkpoint.load_model`.
+    indices : array_like of int, optional
+        Gene rows (default: every gene).
+    batch_size : int
+        Genes per forward pass.
+    progress : bool
+        Show a progress bar on stderr (when it is a terminal).
+    """
+    from ..store.windows import stack_windows
+    from .forward import check_compatible, load_batch
+
+    net, cfg, _ = model
+    device = model.device
     where = str(getattr(source, "path", "inputs"))
-    element_scorer = scores_elements(cfg)
-    if is_baseline(cfg) and not element_scorer:  # fail before reading any window
-        from .models.baselines.base import no_elements_error
+    if not (net.scores_elements or hasattr(net, "generate_mask")):
+        # a baseline that predicts expression only: fail before reading any window
+        from ..models.baselines.base import no_elements_error
 
         raise no_elements_error(cfg.model_type)
-    sig_idx = check_compatible(source, cfg, where)
+    sig_idx = check_compatible(source, cfg, where, net.needs_contact_matrix)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     chroms = source.genes["chrom"].astype(str).to_numpy()
     net.eval()
-    with progress_bar(show_progress) as bar:
+    with progress_bar(progress) as bar:
         task = bar.add_task("calling elements", total=len(idx))
         for chunk in chrom_batches(chroms, idx, batch_size):
-            if element_scorer:
-                batch = load_batch(source, chunk, cfg)
-                wins = [source.window(int(i), cfg.window_bp) for i in chunk]
-                b = to_tensors(batch, device, sig_idx)
+            wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+            if net.scores_elements:
+                b = to_tensors(load_batch(source, chunk, net), device, sig_idx)
                 es = net.element_scores(b["seq"], b["signals"],
                                         b["features"] if cfg.n_gene_features else None,
                                         b["blacklist"])
                 per_bp = element_score_track(es, cfg.window_bp)
             else:
-                wins = [source.window(int(i), cfg.window_bp) for i in chunk]
                 b = to_tensors(stack_windows(wins), device, sig_idx)
                 tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
                 per_bp = np.repeat(tok, cfg.bin_size, axis=1)
@@ -84,8 +105,10 @@ def gene_masks(
 
 
 def element_score_track(es, width: int) -> np.ndarray:
-    """(B, width) float32: each valid element's score over its bases (max where candidates
-    overlap), 0 elsewhere; ``es`` an :class:`~seq2exp_cli.models.baselines.base.ElementScores`."""
+    """(B, width) float32: each valid element's score over its bases (max where candidates overlap), 0 elsewhere.
+
+    ``es`` an :class:`~seq2exp_cli.models.baselines.base.ElementScores`.
+    """
     start = es.start.cpu().numpy()
     end = es.end.cpu().numpy()
     score = es.score.float().cpu().numpy()
@@ -99,7 +122,7 @@ def element_score_track(es, width: int) -> np.ndarray:
 
 
 def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_gap: int = 0) -> np.ndarray:
-    """Runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
+    """Return the runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
 
     Runs separated by fewer than ``merge_gap`` bp are joined; runs shorter than
     ``min_length`` bp (after joining) are dropped.
@@ -117,21 +140,44 @@ def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_g
     return np.stack([starts[ok], ends[ok]], axis=1).astype(np.int64)
 
 
-def call_elements(
-    source: WindowSource, net, cfg, device, indices=None, cutoff: float = 0.5,
+def gene_elements(
+    source: WindowSource, model, indices=None, cutoff: float | None = None,
     min_length: int = 50, merge_gap: int = 100, top_fraction: float | None = None,
     merged: bool = False, bigwig: str | os.PathLike | None = None, batch_size: int = 8,
-    show_progress: bool = True,
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """Elements of every gene (or of ``indices``) as a sorted DataFrame of
-    :data:`ELEMENT_COLUMNS`; with ``merged`` overlapping elements of different genes are
-    joined (names and ids comma-separated, scores and masks their maximum, strand '.').
-    With ``bigwig`` the per-bp mask (maximum over genes covering a base) is written there,
-    its header listing every chromosome of the source.
+    """Elements of every gene (or of ``indices``) as a sorted DataFrame of :data:`ELEMENT_COLUMNS`.
+
+    Parameters
+    ----------
+    source : WindowSource
+        The inputs.
+    model : TrainedModel
+        A model with a mask or element scores (Seq2Exp, EPInformer, ABC).
+    indices : array_like of int, optional
+        Gene rows (default: every gene).
+    cutoff : float, optional
+        Least mask value of an element's bases (default :func:`default_cutoff`).
+    min_length, merge_gap : int
+        Shortest element kept and the longest gap joined (bp).
+    top_fraction : float, optional
+        Keep only each gene's top fraction of bases.
+    merged : bool
+        Join overlapping elements of different genes (names and ids comma-separated,
+        scores and masks their maximum, strand '.').
+    bigwig : str or PathLike, optional
+        Also write the per-bp mask (maximum over the genes covering a base) there; its
+        header lists every chromosome of the source.
+    batch_size : int
+        Genes per forward pass.
+    progress : bool
+        Show a progress bar on stderr (when it is a terminal).
     """
+    if cutoff is None:
+        cutoff = default_cutoff(model.net)
     rows = []
     cover: dict[str, np.ndarray] = {}
-    for w, lo, m in gene_masks(source, net, cfg, device, indices, batch_size, show_progress):
+    for w, lo, m in gene_masks(source, model, indices, batch_size, progress):
         if bigwig is not None:
             arr = cover.setdefault(w.chrom, np.zeros(source.chrom_sizes[w.chrom], dtype=np.float32))
             np.maximum(arr[lo: lo + len(m)], m, out=arr[lo: lo + len(m)])
@@ -152,12 +198,48 @@ def call_elements(
         df = merge_across_genes(df)
     df = sort_intervals(df)
     if bigwig is not None:
-        from .io.bigwig import write_bigwig
+        from ..io.bigwig import write_bigwig
 
         # every chromosome of the genome in the header, so that shards' bigWigs (and one
         # without genes) share it and join exactly (seq2exp_cli.shard.gather_bigwig)
         write_bigwig(bigwig, dict(source.chrom_sizes), cover)
     return df
+
+
+def locus_view(source: WindowSource, model, gene: str, cutoff: float = 0.5,
+               min_length: int = 50, merge_gap: int = 100) -> dict:
+    """Everything :func:`seq2exp_cli.plot.plot_locus` draws for one gene, in genome orientation.
+
+    Parameters
+    ----------
+    source : WindowSource
+        The inputs.
+    model : TrainedModel
+        A model with a mask or element scores.
+    gene : str
+        Gene id or name.
+    cutoff, min_length, merge_gap
+        As :func:`gene_elements`, for the drawn elements.
+
+    Returns
+    -------
+    dict
+        ``chrom``, ``start`` (bp of the first value), ``tss``, ``gene`` (label),
+        ``signals`` (name -> per-bp array), ``mask`` (per bp) and ``elements`` (a DataFrame
+        of chrom, start, end): the keyword arguments of ``plot_locus``.
+    """
+    i = source.gene_index(gene)
+    (w, lo, mask), = list(gene_masks(source, model, [i], progress=False))
+    sig = w.to_genome(w.signals)[lo - w.start: lo + len(mask) - w.start]
+    iv = mask_intervals(mask, cutoff, min_length, merge_gap)
+    g = source.genes.iloc[i]
+    return {
+        "chrom": w.chrom, "start": lo, "tss": int(g["tss"]),
+        "gene": str(g["name"] or g["gene_id"]),
+        "signals": {name: np.asarray(sig[:, j]) for j, name in enumerate(source.signal_names)},
+        "mask": mask,
+        "elements": pd.DataFrame({"chrom": w.chrom, "start": lo + iv[:, 0], "end": lo + iv[:, 1]}),
+    }
 
 
 def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +262,11 @@ def merge_across_genes(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_elements(df: pd.DataFrame, output: str | os.PathLike | None, header: bool = True) -> None:
-    """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts; a ``#``
-    header line names the columns."""
-    from .io.bed import write_bed
+    """BED6+4 to ``output`` (atomic) or stdout, sorted as ``bedtools sort`` sorts.
+
+    A ``#`` header line names the columns.
+    """
+    from ..io.bed import write_bed
 
     out = df.assign(mean_mask=df["mean_mask"].round(4), max_mask=df["max_mask"].round(4))
     write_bed(output, out, columns=ELEMENT_COLUMNS, header_lines=[BED_HEADER] if header else ())
