@@ -186,7 +186,7 @@ def test_two_samples_kill_rerun_outputs_and_nothing_left_to_do(workflow):
         assert tsv.exists() == links[s] == (results / s / "links.bedpe").exists()
         if links[s]:
             head = tsv.read_text().splitlines()[0].split("\t")
-            assert head[:3] == ["chrom", "start", "end"] and "TargetGene" in head
+            assert head[:3] == ["chr", "start", "end"] and "TargetGene" in head  # ENCODE layout
             assert row["links"] == len(tsv.read_text().splitlines()) - 1
         else:
             assert pd.isna(row["links"])
