@@ -44,7 +44,7 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
       || $PIP install -q torch --index-url https://download.pytorch.org/whl/cpu
   fi
 fi
-echo "setup: installing seq2exp and its dependencies" >&2
-$PIP install -q -e ".[test]"
+echo "setup: installing seq2exp, its test tools and the workflow extra (Snakemake)" >&2
+$PIP install -q -e ".[test,workflow]"
 "$VENV/bin/seq2exp" --help >/dev/null
 echo "setup: done ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))" >&2

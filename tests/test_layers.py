@@ -20,7 +20,7 @@ PKG = Path(__file__).resolve().parents[1] / "seq2exp_cli"
 LAYERS = [
     ("errors", "_device", "progress", "colors"),
     ("io",),
-    ("contacts",),
+    ("contacts", "shard"),
     ("store", "simulate"),
     ("models",),
     ("inference",),
@@ -28,6 +28,7 @@ LAYERS = [
     ("plot",),
     ("evaluation",),
     ("api",),
+    ("workflow",),
     ("cli", "__main__"),
 ]
 

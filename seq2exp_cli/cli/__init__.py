@@ -234,6 +234,11 @@ def _register() -> None:
         mod = importlib.import_module(f"{__name__}.{module}")
         app.command(name, cls=Command,
                     epilog=epilog(mod.EXAMPLES, getattr(mod, "READS_INPUTS", False)))(mod.main)
+    from . import workflow as _workflow
+
+    for info in _workflow.app.registered_commands:
+        info.epilog = epilog(_workflow.EXAMPLES)
+    app.add_typer(_workflow.app, name="workflow")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import (BatchOpt, GeneOpt, InputOptions, OutOpt, SplitOpt, input_options,
-                      writable_output)
+from .options import (BatchOpt, ChromsOpt, GeneOpt, InputOptions, OutOpt, ShardOpt, SplitOpt,
+                      input_options, writable_output)
 
 
 READS_INPUTS = True
@@ -33,13 +33,18 @@ def main(
     gene: GeneOpt = None,
     split: SplitOpt = None,
     batch_size: BatchOpt = 8,
+    chroms: ChromsOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Run the mask generator over each gene's window and write its elements as BED6+4."""
     from ..inference.elements import gene_elements, write_elements
+    from ..shard import select_genes
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
-    df = gene_elements(source, model, indices=source.select(split, gene), cutoff=cutoff,
+    idx = select_genes(source.genes, source.select(split, gene), chroms, shard,
+                       source.chrom_sizes)
+    df = gene_elements(source, model, indices=idx, cutoff=cutoff,
                        min_length=min_length, merge_gap=merge_gap, top_fraction=top_bases,
                        merged=not per_gene, bigwig=bigwig, batch_size=batch_size)
     write_elements(df, output)

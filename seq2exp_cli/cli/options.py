@@ -257,3 +257,29 @@ def collect_tracks(
 def parse_chroms(value: str) -> list[str]:
     """Split ``"chr3,chr21"`` into ``["chr3", "chr21"]`` (empty string -> no chromosomes)."""
     return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _shard(ctx: typer.Context, param: typer.CallbackParam, value: Optional[str]):
+    """``--shard I/N`` checked at parse time (a one-line error, exit code 2)."""
+    from ..shard import parse_shard
+
+    return None if value is None else parse_shard(value)
+
+
+def _chroms(ctx: typer.Context, param: typer.CallbackParam, value: Optional[str]):
+    from ..shard import parse_chrom_list
+
+    return None if value is None else parse_chrom_list(value)
+
+
+ChromsOpt = Annotated[
+    Optional[str],
+    typer.Option("--chroms", help="Only genes on these chromosomes, comma-separated "
+                 "(e.g. chr1,chr2).", callback=_chroms, show_default=False),
+]
+ShardOpt = Annotated[
+    Optional[str],
+    typer.Option("--shard", help="Only part I of N (1-based, e.g. 2/8): whole chromosomes "
+                 "of about equal gene counts; the N parts joined equal the unsharded output.",
+                 callback=_shard, show_default=False),
+]

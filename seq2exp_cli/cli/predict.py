@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .options import BatchOpt, GeneOpt, InputOptions, OutOpt, SplitOpt, input_options
+from .options import (BatchOpt, ChromsOpt, GeneOpt, InputOptions, OutOpt, ShardOpt, SplitOpt,
+                      input_options)
 
 READS_INPUTS = True
 EXAMPLES = """
@@ -22,6 +23,8 @@ def main(
     batch_size: BatchOpt = 8,
     split: SplitOpt = None,
     gene: GeneOpt = None,
+    chroms: ChromsOpt = None,
+    shard: ShardOpt = None,
 ) -> None:
     """Predict log10(1 + expression) for every gene.
 
@@ -29,11 +32,13 @@ def main(
     """
     from ..inference.predict import predict_expression
     from ..io.tables import write_tsv
+    from ..shard import select_genes
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
-    df = predict_expression(source, model, indices=source.select(split, gene),
-                            batch_size=batch_size)
+    idx = select_genes(source.genes, source.select(split, gene), chroms, shard,
+                       source.chrom_sizes)
+    df = predict_expression(source, model, indices=idx, batch_size=batch_size)
     write_tsv(df, output, float_format="%.6f")
     n = len(df)
     print(f"seq2exp: predicted {n:,} gene{'' if n == 1 else 's'} on {model.device}, written "

@@ -22,6 +22,7 @@ import torch
 
 from ..io.bed import sort_intervals
 from ..progress import progress_bar
+from ..shard import chrom_batches
 from ..store.windows import Window, WindowSource
 from .forward import to_tensors
 
@@ -49,7 +50,9 @@ def gene_masks(
     ``mask`` is float32 per bp in genome orientation over ``[genome_start, genome_start +
     len(mask))``, clipped to the chromosome.  For Seq2Exp it is the generator's Beta-mean
     mask; for models that score candidate elements (EPInformer, ABC) it is each candidate's
-    score over its bases (:func:`element_score_track`), 0 elsewhere.
+    score over its bases (:func:`element_score_track`), 0 elsewhere.  Genes come in
+    batches that never mix chromosomes (:func:`~seq2exp_cli.shard.chrom_batches`), grouped
+    by chromosome, so a gene's mask does not depend on which other chromosomes run.
 
     Parameters
     ----------
@@ -77,11 +80,11 @@ def gene_masks(
         raise no_elements_error(cfg.model_type)
     sig_idx = check_compatible(source, cfg, where, net.needs_contact_matrix)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
+    chroms = source.genes["chrom"].astype(str).to_numpy()
     net.eval()
     with progress_bar(progress) as bar:
         task = bar.add_task("calling elements", total=len(idx), unit="genes")
-        for s in range(0, len(idx), batch_size):
-            chunk = idx[s: s + batch_size]
+        for chunk in chrom_batches(chroms, idx, batch_size):
             wins = [source.window(int(i), cfg.window_bp) for i in chunk]
             if net.scores_elements:
                 b = to_tensors(load_batch(source, chunk, net), device, sig_idx)
@@ -163,7 +166,8 @@ def gene_elements(
         Join overlapping elements of different genes (names and ids comma-separated,
         scores and masks their maximum, strand '.').
     bigwig : str or PathLike, optional
-        Also write the per-bp mask (maximum over the genes covering a base) there.
+        Also write the per-bp mask (maximum over the genes covering a base) there; its
+        header lists every chromosome of the source.
     batch_size : int
         Genes per forward pass.
     progress : bool
@@ -196,7 +200,9 @@ def gene_elements(
     if bigwig is not None:
         from ..io.bigwig import write_bigwig
 
-        write_bigwig(bigwig, {c: source.chrom_sizes[c] for c in sorted(cover)}, cover)
+        # every chromosome of the genome in the header, so that shards' bigWigs (and one
+        # without genes) share it and join exactly (seq2exp_cli.shard.gather_bigwig)
+        write_bigwig(bigwig, dict(source.chrom_sizes), cover)
     return df
 
 
