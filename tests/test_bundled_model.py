@@ -62,3 +62,18 @@ def test_tampered_weights_are_refused(tmp_path):
     r = subprocess.run([sys.executable, "-m", "seq2exp_cli", "predict", "--model", str(bad)],
                        cwd=EXAMPLE, capture_output=True, text=True)
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_predict_from_files_does_not_import_hictkpy():
+    """Reading the example's .hic must not import hictkpy (its import starts a thread that
+    keeps a core busy); only writing .hic needs it."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('hictkpy imported:', 'hictkpy' in sys.modules,"
+            " file=sys.stderr))\n"
+            "from seq2exp_cli.cli import main\n"
+            "main(['predict', '--gene', 'SIMG000001', '--hic', 'contacts.hic'])\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLE, capture_output=True, text=True,
+                       env={**os.environ, "SEQ2EXP_PROGRESS": "0"})
+    assert r.returncode == 0, r.stderr
+    assert "SIMG000001" in r.stdout and "power-law" not in r.stderr
+    assert "hictkpy imported: False" in r.stderr
