@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -31,8 +31,15 @@ _STATE = {"debug": False}
 def _global(
     verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")] = 0,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=1, show_default=False,
+        help="Threads for torch and numba (default: OMP_NUM_THREADS / NUMBA_NUM_THREADS when "
+             "set, else 1; see docs/performance.md).")] = None,
 ) -> None:
     """Learn regulatory elements and predict gene expression (Seq2Exp, ICLR 2025)."""
+    from .._threads import set_threads
+
+    set_threads(threads)
     _STATE["debug"] = debug
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
