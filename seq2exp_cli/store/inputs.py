@@ -107,6 +107,9 @@ def open_inputs(
     gdf["split"] = layout.assign_split(gdf["chrom"].tolist(), val_chroms, test_chroms, chroms.get)
 
     opened = {name: BigWigTrack(p, chroms, name=name) for name, p in tracks.items()}
+    gene_chroms = list(dict.fromkeys(gdf["chrom"]))
+    for trk in opened.values():
+        trk.require_data(gene_chroms)
     source = None
     if hic is not None:
         source = open_contacts(hic, resolution=resolution, normalization=normalization, chroms=chroms)
