@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from collections import defaultdict
@@ -228,7 +227,8 @@ def main(argv=None) -> None:
 
     import seq2exp_cli
 
-    print(f"\n{args.label}  seq2exp {seq2exp_cli.__version__} at {Path(seq2exp_cli.__file__).parent}, "
+    where = Path(seq2exp_cli.__file__).parent
+    print(f"\n{args.label}  seq2exp {seq2exp_cli.__version__} at {where}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), numba "
           f"{numba.__version__} ({numba.get_num_threads()} threads), batch {args.batch_size}, "
           f"{os.cpu_count()} CPUs, repeats {args.repeats}\n")

@@ -1,11 +1,11 @@
-"""Tokens per second of one training step (forward + backward + AdamW) of a preset, by stage.
+"""Tokens per second of one training step (forward + backward + AdamW) of a preset.
 
 Run ``python benchmarks/bench_train_step.py STORE --preset cpu-hard --steps 12``: batches
-of real store windows (``--batch-size``, default the preset's), the model in train mode
-(sampled Beta masks), SmoothL1 + KL loss, ``loss.backward()``, an AdamW step.  The first
-``--warmup`` steps (numba compilation) are not timed.  Prints the median step, tokens/s
-(``batch * window / bin_size`` tokens per step), the share of the embedding's forward and
-the load average beside it.
+of real store windows (``--batch-size``, default the preset's; training genes with a
+target), the model in train mode (sampled Beta masks), SmoothL1 + KL loss,
+``loss.backward()``, an AdamW step.  The first ``--warmup`` steps (numba compilation) are
+not timed.  Prints the median step (wall and CPU seconds), tokens/s (``batch * window /
+bin_size`` tokens per step), the embedding forward's share and the load average.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main(argv=None) -> None:
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
     store = Store(args.store)
     sig = [store.signal_names.index(s) for s in mcfg.signal_names]
+    pool = store.indices("train", with_target=True)  # as training draws: genes with a target
     rng = np.random.default_rng(0)
     emb = [0.0]
     orig = net.embed.forward
@@ -60,7 +61,7 @@ def main(argv=None) -> None:
     net.embed.forward = timed
     walls, cpus, embs = [], [], []
     for step in range(args.warmup + args.steps):
-        idx = rng.choice(len(store), bs, replace=False)
+        idx = rng.choice(pool, bs, replace=False)
         b = to_tensors(store.batch(idx, mcfg.window_bp), torch.device("cpu"), sig)
         emb[0] = 0.0
         c0, t0 = time.process_time(), time.perf_counter()
@@ -78,6 +79,8 @@ def main(argv=None) -> None:
     print(f"| {args.label} | {args.preset} | {bs} | {args.threads} | {w:.3f} | "
           f"{statistics.median(cpus):.3f} | {tokens / w:,.0f} | "
           f"{100 * statistics.median(embs) / w:.0f} % | {os.getloadavg()[0]:.2f} |")
+    if not np.isfinite(float(loss.detach())):
+        print("warning: the loss is not finite; the figures are not those of a real training")
 
 
 if __name__ == "__main__":
