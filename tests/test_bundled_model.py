@@ -54,14 +54,43 @@ def test_card_predict_command_on_the_example(seq2exp):
 
 def test_api_predictions_equal_the_stored_ones():
     """The API at full precision, on the inputs of the example's seq2exp.toml."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from make_expected_outputs import bundled_predictions
-    finally:
-        sys.path.pop(0)
-    got, want = bundled_predictions(), _expected()
+    got, want = _scripts().bundled_predictions(), _expected()
     assert list(got["gene_id"]) == list(want["gene_id"])
     np.testing.assert_allclose(got["prediction"], want["prediction"], rtol=0, atol=1e-5)
+
+
+def _scripts():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_expected_outputs
+    finally:
+        sys.path.pop(0)
+    return make_expected_outputs
+
+
+def test_generator_masks_equal_the_stored_ones():
+    """The generator's mask per token of 8 genes (the fused motif scanner and the vectorised
+    scan must give what the stored network gave)."""
+    got = _scripts().bundled_masks()
+    want = np.load(EXPECTED.parent / "bundled_masks.npy")
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+
+def test_elements_equal_the_stored_ones():
+    from seq2exp_cli.inference.elements import write_elements
+
+    buf = io.StringIO()
+    write_elements(_scripts().bundled_elements(), buf)
+    got = pd.read_csv(io.StringIO(buf.getvalue()), sep="\t")
+    want = pd.read_csv(EXPECTED.parent / "bundled_elements.bed", sep="\t")
+    assert len(got) == len(want) > 20
+    exact = ["#chrom", "start", "end", "name", "strand", "gene_id", "tss_distance"]
+    pd.testing.assert_frame_equal(got[exact], want[exact])
+    # written rounded to 4 decimals (scores to 1/1000): a 1e-5 change may move the last digit
+    np.testing.assert_allclose(got[["mean_mask", "max_mask"]], want[["mean_mask", "max_mask"]],
+                               rtol=0, atol=1.01e-4)
+    assert (got["score"] - want["score"]).abs().max() <= 1
 
 
 def test_bare_call_elements_on_the_example(seq2exp):
@@ -81,3 +110,18 @@ def test_tampered_weights_are_refused(tmp_path, seq2exp):
         load_model(bad, device="cpu")
     r = seq2exp("predict", "--model", bad, cwd=EXAMPLE)
     assert r.returncode == 2 and "sha256" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_predict_from_files_does_not_import_hictkpy():
+    """Reading the example's .hic must not import hictkpy (its import starts a thread that
+    keeps a core busy); only writing .hic needs it."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print('hictkpy imported:', 'hictkpy' in sys.modules,"
+            " file=sys.stderr))\n"
+            "from seq2exp_cli.cli import main\n"
+            "main(['predict', '--gene', 'SIMG000001', '--hic', 'contacts.hic'])\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLE, capture_output=True, text=True,
+                       env={**os.environ, "SEQ2EXP_PROGRESS": "0"})
+    assert r.returncode == 0, r.stderr
+    assert "SIMG000001" in r.stdout and "power-law" not in r.stderr
+    assert "hictkpy imported: False" in r.stderr

@@ -131,3 +131,83 @@ def test_errors(files, tmp_path):
             open_contacts(cut, RES, "NONE")
     with pytest.raises(InputError, match="not found"):
         open_contacts(tmp_path / "missing.hic")
+
+
+def _with_norm_vectors(src, dst, res, n_bins, norms, value=2.0):
+    """Copy a hictkpy-written v9 ``.hic`` (which stores no normalisation) and give it
+    normalisation vectors, as the format spec lays them out (HiCFormatV9.md, footer): the
+    file ends with ``nNormExpectedValueVectors = 0`` and ``nNormVectors = 0``; they are
+    replaced by one normalised expected vector per norm, an index of one vector per
+    (norm, chromosome) at ``res`` bp (each all ``value``), and the vectors themselves; the
+    header's normVectorIndexPosition/Length are pointed at the new index."""
+    import struct
+
+    def cstr(x):
+        return x.encode() + b"\0"
+
+    data = bytearray(src.read_bytes())
+    assert data[-8:] == bytes(8)
+    head_field = data.index(b"\0", 16) + 1  # after the genome id
+    body = data[:-8]
+    sec = struct.pack("<i", len(norms))
+    for n in norms:
+        sec += (cstr(n) + cstr("BP") + struct.pack("<iq3fiif", res, 3, 1.0, 0.5, 0.25, 1, 0, 1.0))
+    nvi_pos = len(body) + len(sec)
+    entries = [(n, ci + 1, nb) for n in norms for ci, nb in enumerate(n_bins)]  # 0 is "All"
+    idx_len = 4 + sum(len(cstr(n)) + 4 + 3 + 4 + 16 for n, _, _ in entries)
+    idx, arrays = bytearray(struct.pack("<i", len(entries))), bytearray()
+    for n, ci, nb in entries:
+        arr = struct.pack("<q", nb) + np.full(nb, value, np.float32).tobytes()
+        idx += cstr(n) + struct.pack("<i", ci) + cstr("BP") + struct.pack(
+            "<iqq", res, nvi_pos + idx_len + len(arrays), len(arr))
+        arrays += arr
+    assert len(idx) == idx_len
+    out = body + sec + idx + arrays
+    out[head_field:head_field + 16] = struct.pack("<qq", nvi_pos, idx_len)
+    dst.write_bytes(bytes(out))
+
+
+def test_normalisation_list_read_from_the_footer(files, tmp_path):
+    """hic_normalizations walks the footer itself; hictkpy (the writer's library) is the
+    independent reader it must agree with, on a file without and with norm vectors."""
+    import hictkpy
+
+    from seq2exp_cli.io.hic_sources import hic_normalizations
+
+    n_bins = [-(-SIZES[c] // RES) for c in SIZES]
+    _with_norm_vectors(files / "a.hic", tmp_path / "kr.hic", RES, n_bins, ["KR", "SCALE"])
+    for path in (files / "a.hic", tmp_path / "kr.hic"):
+        for res in (RES, 2 * RES):
+            want = [str(n).upper() for n in hictkpy.File(str(path), res).avail_normalizations()]
+            assert hic_normalizations(path, res) == want
+    assert hic_normalizations(tmp_path / "kr.hic", RES) == ["KR", "SCALE"]
+    assert hic_normalizations(files / "a.cool", RES) is None
+    # a stored KR is read as stored (all 2.0: counts / 4), not refused or recomputed
+    src = open_contacts(tmp_path / "kr.hic", RES, "KR")
+    assert not src.computed_vc
+    np.testing.assert_allclose(src.matrix("chr1", 0, 12, 0, 12), _dense("chr1") / 4)
+    with pytest.raises(InputError, match="available: NONE, KR, SCALE"):
+        open_contacts(tmp_path / "kr.hic", RES, "VC_SQRT")
+
+
+def test_reading_hic_does_not_import_hictkpy(files):
+    """hictkpy starts a thread that keeps a core busy: only writing .hic may import it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from seq2exp_cli.io.hic import open_contacts\n"
+        f"src = open_contacts({str(files / 'a.hic')!r}, {RES}, 'VC')\n"
+        "src.row('chr1', 10_000, 0, 60_000)\n"
+        "assert src.computed_vc\n"
+        "print('hictkpy' in sys.modules)\n"
+        "from seq2exp_cli.io.hic import write_hic\n"
+        "import pandas as pd\n"
+        f"write_hic({str(files / 'b.hic')!r}, {{'chr1': 60_000}}, [{RES}], pd.DataFrame({{"
+        "'chrom1': ['chr1'], 'start1': [0], 'chrom2': ['chr1'], 'start2': [0], 'count': [1]}))\n"
+        "print('hictkpy' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "True"]

@@ -112,6 +112,24 @@ def test_float32_and_half_inputs(backend):
     torch.testing.assert_close(ybf.double(), y_ref_bf, rtol=2e-2, atol=2e-2)
 
 
+@pytest.mark.parametrize("block", [8, 64])
+def test_channel_blocks_and_their_tails(monkeypatch, block):
+    """The numba kernels work on blocks of channels; 21 or 70 channels leave a partial last
+    block, and one backward task then walks several blocks in turn."""
+    from seq2exp_cli.models import _scan_numba
+
+    monkeypatch.setattr(_scan_numba, "_block_width", lambda batch, d: block)
+    d = 21 if block == 8 else 70
+    x = make_inputs(2, d, 5, 90, seed=13)
+    use = list(NAMES)
+    g = torch.randn(2, d, 90, dtype=torch.float64)
+    y_ref, g_ref = run_with_grads(selective_scan_ref, x, use, True, g)
+    y, grads = run_with_grads(selective_scan, x, use, True, g, backend="numba")
+    torch.testing.assert_close(y, y_ref, rtol=1e-10, atol=1e-10)
+    for k in use:
+        torch.testing.assert_close(grads[k], g_ref[k], rtol=1e-9, atol=1e-9, msg=k)
+
+
 def test_no_grad_path_equals_grad_path():
     x = make_inputs(2, 3, 4, 100, seed=5)
     with torch.no_grad():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -203,8 +203,15 @@ def _global(
         "module names and the debug messages of the packages it uses.")] = 0,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=1, show_default=False,
+        help="Threads for torch and numba (default: OMP_NUM_THREADS / NUMBA_NUM_THREADS when "
+             "set, else 1; see docs/performance.md).")] = None,
 ) -> None:
     """Learn regulatory elements and predict gene expression (Seq2Exp, ICLR 2025)."""
+    from .threads import set_threads
+
+    set_threads(threads)
     _STATE["debug"] = debug
     _setup_logging(verbose)
     _setup_progress()

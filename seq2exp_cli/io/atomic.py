@@ -3,18 +3,101 @@
 A run that fails or is killed never leaves a partial output at the final path, and an
 output that cannot be created (a parent that is a file, a folder without write permission)
 is a one-line :class:`~seq2exp_cli.errors.Seq2ExpError` before anything is written.
+
+Temporary siblings are named ``.<name>.<host>-<pid>-<start>.<random>.tmp``: the writer's
+host name, process id and process start time (clock ticks since boot, from
+``/proc/<pid>/stat``; 0 where unknown).  A run that is killed (``kill -9``, out of memory)
+cannot remove its temporary sibling, so the next atomic write to the same path removes the
+siblings of writers that are dead: same host, and no process with that id, or one that
+started at another time (the id was reused).  Siblings of live writers, of other hosts
+(a shared file system) and of other naming schemes are left alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import Seq2ExpError
+
+log = logging.getLogger(__name__)
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
+
+
+def _start_time(pid: int) -> int | None:
+    """Start time of process ``pid`` in clock ticks since boot (Linux), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:  # the command name (field 2) may hold spaces and parentheses: split after it
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _owner_tag() -> str:
+    pid = os.getpid()
+    return f"{_host()}-{pid}-{_start_time(pid) or 0}"
+
+
+def _alive(pid: int, start: int) -> bool:
+    """Whether the writer ``pid`` (started at ``start``, 0 = unknown) still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        pass
+    if start:
+        now = _start_time(pid)
+        if now is not None and now != start:
+            return False  # the id now belongs to another process
+    return True
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.{_owner_tag()}."
+
+
+def sweep_stale(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary siblings of ``path`` left by dead writers on this host.
+
+    Returns
+    -------
+    list of Path
+        The removed siblings.
+    """
+    path = Path(path)
+    pat = re.compile(rf"^\.{re.escape(path.name)}\.(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-"
+                     r"(?P<start>\d+)\.[A-Za-z0-9_]+\.tmp$")
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    host = _host()
+    for p in siblings:
+        m = pat.match(p.name)
+        if m is None or m["host"] != host or _alive(int(m["pid"]), int(m["start"])):
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+        log.info("removed %s, left by a writer that is no longer running", p)
+        removed.append(p)
+    return removed
 
 
 def _umask() -> int:
@@ -34,9 +117,11 @@ def _temp_sibling(path: Path, directory: bool) -> Path:
     """Create the temporary sibling of ``path`` (and its parent folders)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale(path)
+        prefix = _temp_prefix(path)
         if directory:
-            return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=path.parent))
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise _blocked(path, exc) from exc
     os.close(fd)
@@ -71,7 +156,8 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pat
     """Yield a temporary directory next to ``path``; rename it onto ``path`` on success.
 
     If ``overwrite`` is true an existing directory at ``path`` is replaced only once the
-    new one is complete.
+    new one is complete.  Temporary directories of dead writers to ``path`` are removed
+    first (:func:`sweep_stale`).
     """
     path = Path(path)
     tmp = _temp_sibling(path, directory=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -158,6 +158,36 @@ class BigWigTrack:
         vals[-1], lens[-1] = 0.0, n - (e[-1] if e.size else 0)
         out[:n] = np.repeat(vals, lens)
         return out
+
+    def has_data(self, chrom: str) -> bool:
+        """Tell whether the bigWig has a non-zero value on ``chrom`` (alias accepted).
+
+        Judged from its zoom-level summaries (a few kB read, not the whole chromosome).
+        """
+        own = self._file_chrom(chrom)
+        if own is None:
+            return False
+        n = self._sizes[own]
+        try:
+            hi = self._bw.stats(own, 0, n, type="max", exact=False)[0]
+            lo = self._bw.stats(own, 0, n, type="min", exact=False)[0]
+        except RuntimeError as exc:
+            raise InputError(f"{self.path}: cannot read {own} ({exc}); the file may be "
+                             "truncated") from exc
+        return hi is not None and lo is not None and (hi != 0 or lo != 0)
+
+    def require_data(self, chroms: Sequence[str]) -> None:
+        """Raise :class:`InputError` naming the file unless ``chroms`` have data.
+
+        ``chroms`` are the genes' chromosomes: an empty or all-zero track is a wrong input,
+        not a track of zeros to learn from.
+        """
+        chroms = list(dict.fromkeys(chroms))
+        if not any(self.has_data(c) for c in chroms):
+            shown = ", ".join(chroms[:5]) + (", ..." if len(chroms) > 5 else "")
+            raise InputError(f"{self.path}: no data on the genes' chromosomes ({shown}): the "
+                             "track is empty or all zero there; check that this is the right "
+                             "bigWig for this genome")
 
     @property
     def chrom_sizes(self) -> dict[str, int]:

@@ -173,11 +173,22 @@ def _read_table(path: Path, kind: str) -> pd.DataFrame:
     return df
 
 
-def _split_lines(path: Path, min_cols: int) -> tuple[np.ndarray, list[list[str]]]:
+def _split_lines(path: Path, min_cols: int, annotation: bool = False
+                 ) -> tuple[np.ndarray, list[list[str]]]:
+    """Return the tab-separated data lines and their line numbers.
+
+    Comments and track/browser lines are skipped.  Every line is checked for ``min_cols`` columns; with ``annotation`` (GTF,
+    GFF3: machine-written files) the last line must end with a newline, so that a file cut
+    off mid-line (a truncated download or copy) is an error, not a shorter gene list.
+    """
     numbers, rows = [], []
     try:
         with _open_text(path) as fh:
             for i, line in enumerate(fh, start=1):
+                if annotation and not line.endswith("\n"):
+                    raise InputError(f"{path}: line {i} ends without a newline: the file is cut "
+                                     "off mid-line (truncated?); re-download or regenerate it, "
+                                     "or end it with a newline if it is complete")
                 if not line.strip() or line.startswith(("#", "track", "browser")):
                     continue
                 fields = line.rstrip("\n\r").split("\t")
@@ -213,13 +224,40 @@ def _attr(attrs: pd.Series, key: str, gff3: bool) -> pd.Series:
     return attrs.str.extract(pat, expand=False)
 
 
+def _check_feature_lines(ann: pd.DataFrame, path: Path, gff3: bool) -> None:
+    """Check every feature line, whatever its type.
+
+    Integer start <= end, a strand of the format's alphabet, and (GTF) attributes whose
+    quotes pair up.
+    """
+    se = ann[["start", "end"]].apply(pd.to_numeric, errors="coerce")
+    bad = np.flatnonzero((se.isna().any(axis=1) | (se["start"] > se["end"])).to_numpy())
+    if bad.size:
+        r = ann.iloc[bad[0]]
+        raise InputError(f"{path}: line {r['line']}: start/end '{r['start']}', '{r['end']}' "
+                         "are not integers with start <= end")
+    strands = ("+", "-", ".", "?") if gff3 else ("+", "-", ".")
+    bad = np.flatnonzero(~ann["strand"].isin(strands).to_numpy())
+    if bad.size:
+        r = ann.iloc[bad[0]]
+        raise InputError(f"{path}: line {r['line']}: unknown strand '{r['strand']}'; strand "
+                         f"must be one of {' '.join(strands)}")
+    if not gff3:
+        bad = np.flatnonzero((ann["attrs"].str.count('"') % 2 == 1).to_numpy())
+        if bad.size:
+            raise InputError(f"{path}: line {ann['line'].iat[bad[0]]}: attributes have an "
+                             'unclosed quote (key "value"; pairs expected); the line is cut '
+                             "off or malformed")
+
+
 def _read_annotation(path: Path, kind: str) -> pd.DataFrame:
     gff3 = kind == "gff3"
-    numbers, rows = _split_lines(path, 9)
+    numbers, rows = _split_lines(path, 9, annotation=True)
     ann = pd.DataFrame(rows, columns=["chrom", "source", "feature", "start", "end", "score",
                                       "strand", "frame", "attrs"] + [
         f"x{i}" for i in range(max(len(r) for r in rows) - 9)])
     ann["line"] = numbers
+    _check_feature_lines(ann, path, gff3)
     feature = ann["feature"]
     if gff3:
         is_gene = feature.str.endswith("gene") | (feature == "pseudogene")

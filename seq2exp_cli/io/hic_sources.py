@@ -147,6 +147,96 @@ class ContactSource(abc.ABC):
         self.close()
 
 
+class _Reader:
+    """Little-endian reads of the ``.hic`` primitive types from a binary file."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def _unpack(self, fmt: str, n: int):
+        raw = self.fh.read(n)
+        if len(raw) != n:
+            raise EOFError("short read")
+        return struct.unpack(fmt, raw)[0]
+
+    def i32(self) -> int:
+        return self._unpack("<i", 4)
+
+    def i64(self) -> int:
+        return self._unpack("<q", 8)
+
+    def string(self) -> str:
+        out = bytearray()
+        while True:
+            c = self.fh.read(1)
+            if not c:
+                raise EOFError("unterminated string")
+            if c == b"\0":
+                return out.decode("utf-8", "replace")
+            out += c
+
+    def skip(self, n: int) -> None:
+        if n < 0:
+            raise ValueError("negative length")
+        self.fh.seek(n, os.SEEK_CUR)
+
+
+def hic_normalizations(path: str | os.PathLike, resolution: int) -> list[str] | None:
+    """Normalisations a ``.hic`` file (v8 or v9) stores at ``resolution`` bp.
+
+    Walks the footer as the format describes it
+    (https://github.com/aidenlab/hic-format/blob/master/HiCFormatV9.md#footer): the master
+    index, the expected-value vectors and the normalised ones are skipped, then the
+    normalisation vector index is read; its entries with unit ``BP`` and bin size
+    ``resolution`` are the answer (upper case, file order, each once).  Reads a few kB and
+    needs no library (hictkpy, which could list them too, starts a busy thread on import).
+
+    Returns
+    -------
+    list of str, or None when the file's version is not 8 or 9 or its footer cannot be
+    walked (callers then treat the normalisation list as unknown).
+    """
+    try:
+        with open(path, "rb") as fh:
+            r = _Reader(fh)
+            if fh.read(4) != b"HIC\0":
+                return None
+            version = r.i32()
+            if version not in (8, 9):
+                return None
+            footer = r.i64()
+            big = version > 8  # v9 widened nValues/nBytes to long and values to float
+            fh.seek(footer)
+            r.i64() if big else r.i32()  # nBytesV5
+            for _ in range(r.i32()):  # master index
+                r.string()
+                r.i64()
+                r.i32()
+            value_bytes = 4 if big else 8
+            for normalized in (False, True):  # expected, then normalised expected, vectors
+                for _ in range(r.i32()):
+                    if normalized:
+                        r.string()  # type
+                    r.string()  # unit
+                    r.i32()  # bin size
+                    n = r.i64() if big else r.i32()
+                    r.skip(n * value_bytes)
+                    r.skip(r.i32() * (4 + value_bytes))  # (chrIndex, scale factor) pairs
+            found: list[str] = []
+            for _ in range(r.i32()):  # normalisation vector index
+                kind = r.string().upper()
+                r.i32()  # chromosome index
+                unit = r.string().upper()
+                bin_size = r.i32()
+                r.i64()  # file position
+                r.i64() if big else r.i32()  # size in bytes
+                if unit == "BP" and bin_size == int(resolution) and kind not in found:
+                    found.append(kind)
+            return found
+    except (OSError, EOFError, ValueError, struct.error):
+        return None
+
+
 def hic_footer_ok(path: Path) -> None:
     """Raise :class:`InputError` when a ``.hic`` file is shorter than its header says."""
     size = os.path.getsize(path)
@@ -194,13 +284,7 @@ class HicSource(ContactSource):
 
     @staticmethod
     def _available_norms(path: Path, resolution: int) -> list[str] | None:
-        try:
-            import hictkpy
-
-            return [str(n).upper() for n in hictkpy.File(str(path), resolution)
-                    .avail_normalizations()]
-        except (ImportError, RuntimeError, ValueError):
-            return None
+        return hic_normalizations(path, resolution)
 
     def _zoom(self, own: str, norm: str):
         key = (own, norm)

@@ -1,23 +1,33 @@
-"""CPU selective scan: numba kernels with a hand-written backward.
+"""CPU selective scan: numba kernels vectorised over channels, with a hand-written backward.
 
-Forward: one task per (batch, channel), parallel with ``prange``; the N-vector state lives in
-a small local array while the loop walks the sequence; the output is fused with the ``D``
-skip and the ``silu(z)`` gate.  When gradients are needed the state entering every block of
-``CKPT`` steps is stored: shape=(batch, d_inner, ceil(L / CKPT), d_state).
+The kernels compute the core of the scan on inputs laid out ``(batch, length, channels)``::
 
-Backward: one task per (batch, group of channels).  For each channel, blocks are visited from
-last to first; the block's states and decay factors are recomputed from its checkpoint into
-an L1-sized workspace of (CKPT + 1, d_state), then the adjoint state is swept backwards
-through the block.  ``B`` and ``C`` gradients are sums over channels: each task accumulates
-into its own slice of shape=(batch, groups, L, d_state), summed afterwards (groups = numba
-threads, so this stays O(L·N) per batch element).
+    h_t[n, d] = exp(dt_t[d] A[d, n]) h_{t-1}[n, d] + dt_t[d] B_t[n] u_t[d]
+    y_t[d]    = sum_n C_t[n] h_t[n, d] + D[d] u_t[d]
+
+The elementwise parts around it (``dt = softplus(delta + delta_bias)`` and the
+``silu(z)`` gate) are plain torch operations, whose vectorised kernels and autograd do them
+better than per-step scalar code.
+
+Forward: one task per (batch, block of up to ``BLOCK`` channels), parallel with ``prange``;
+the state of the block, shape=(d_state, block), lives in an L1/L2-sized local array and
+every inner loop runs over the block's channels, contiguous in memory, so LLVM vectorises
+it (the exponentials too: :func:`_exp_block`).  When gradients are needed the state
+entering every run of ``CKPT`` steps is stored: shape=(batch, ceil(L / CKPT), d_state,
+d_inner).
+
+Backward: one task per (batch, group of channel blocks).  For each block, runs are visited
+from last to first; a run's decays and states are recomputed from its checkpoint into a
+workspace of shape=(CKPT + 1, d_state, block), then the adjoint state is swept backwards
+through it.  ``B`` and ``C`` gradients are sums over channels: each task accumulates into
+its own slice of shape=(batch, groups, L, d_state), summed afterwards.
 
 Nothing compiles at import; kernels compile (and are cached on disk, ``cache=True``) at first
 use for each dtype.
 
-``exp`` is evaluated by :func:`_exp_vec`: Cody-Waite range reduction, a Taylor polynomial
+``exp`` is evaluated by :func:`_exp_block`: Cody-Waite range reduction, a Taylor polynomial
 (degree 12 in float64, 7 in float32: below one ulp on |r| <= ln2/2) and a power of two
-built from the exponent bits, written so that LLVM vectorises it across the state dimension
+built from the exponent bits, branch-free so that LLVM vectorises it across channels
 (numba's ``math.exp`` is a scalar call without Intel SVML).
 """
 
@@ -26,67 +36,76 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 import torch
+import torch.nn.functional as F
 from numba.extending import overload
 
-__all__ = ["selective_scan_numba", "CKPT"]
+__all__ = ["selective_scan_numba", "BLOCK", "CKPT"]
 
-CKPT = 64  # steps between stored states (backward recomputes inside each block)
+CKPT = 32  # steps between stored states (backward recomputes inside each run)
+BLOCK = 64  # most channels per task: long enough inner loops for the vectoriser
+
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693145751953125  # ln2 split so that k * _LN2_HI is exact
 _LN2_LO = 1.42860682030941723212e-6
 
 
-def _exp_vec(x, out, bits, scale):  # pragma: no cover - replaced by the overload below in jit code
-    """``out[:] = exp(x[:])``; ``bits``: int scratch of x's width, ``scale`` its float view
-    (made once by the caller: a view per call costs reference counting).  Shapes (N,)."""
-    out[:] = np.exp(x)
+def _exp_block(x, out, bits, scale, w):  # pragma: no cover - replaced by the overload in jit code
+    """``out[:, :w] = exp(x[:, :w])``; ``bits``: int scratch of x's shape and width,
+    ``scale`` its float view (made once by the caller).  Shapes (N, block)."""
+    out[:, :w] = np.exp(x[:, :w])
 
 
-@overload(_exp_vec, jit_options={"fastmath": False})
-def _exp_vec_impl(x, out, bits, scale):
+@overload(_exp_block, jit_options={"fastmath": False})
+def _exp_block_impl(x, out, bits, scale, w):
     if x.dtype == nb.types.float64:
 
-        def impl(x, out, bits, scale):
-            for i in range(x.shape[0]):
-                v = min(max(x[i], -708.0), 709.0)
-                k = np.floor(v * _LOG2E + 0.5)
-                r = (v - k * _LN2_HI) - k * _LN2_LO
-                p = 1.0 / 479001600.0
-                p = p * r + 1.0 / 39916800.0
-                p = p * r + 1.0 / 3628800.0
-                p = p * r + 1.0 / 362880.0
-                p = p * r + 1.0 / 40320.0
-                p = p * r + 1.0 / 5040.0
-                p = p * r + 1.0 / 720.0
-                p = p * r + 1.0 / 120.0
-                p = p * r + 1.0 / 24.0
-                p = p * r + 1.0 / 6.0
-                p = p * r + 0.5
-                p = p * r + 1.0
-                out[i] = p * r + 1.0
-                bits[i] = (np.int64(k) + np.int64(1023)) << np.int64(52)
-            for i in range(x.shape[0]):
-                out[i] = out[i] * scale[i]
+        def impl(x, out, bits, scale, w):
+            for n in range(x.shape[0]):
+                for c in range(w):
+                    v = x[n, c]
+                    v = v if v > -708.0 else -708.0
+                    v = v if v < 709.0 else 709.0
+                    k = np.floor(v * _LOG2E + 0.5)
+                    r = (v - k * _LN2_HI) - k * _LN2_LO
+                    p = 1.0 / 479001600.0
+                    p = p * r + 1.0 / 39916800.0
+                    p = p * r + 1.0 / 3628800.0
+                    p = p * r + 1.0 / 362880.0
+                    p = p * r + 1.0 / 40320.0
+                    p = p * r + 1.0 / 5040.0
+                    p = p * r + 1.0 / 720.0
+                    p = p * r + 1.0 / 120.0
+                    p = p * r + 1.0 / 24.0
+                    p = p * r + 1.0 / 6.0
+                    p = p * r + 0.5
+                    p = p * r + 1.0
+                    out[n, c] = p * r + 1.0
+                    bits[n, c] = (np.int64(k) + np.int64(1023)) << np.int64(52)
+                for c in range(w):
+                    out[n, c] = out[n, c] * scale[n, c]
 
         return impl
 
-    def impl32(x, out, bits, scale):
+    def impl32(x, out, bits, scale, w):
         f = np.float32
-        for i in range(x.shape[0]):
-            v = min(max(x[i], f(-87.0)), f(88.0))
-            k = np.floor(v * f(_LOG2E) + f(0.5))
-            r = (v - k * f(_LN2_HI)) - k * f(_LN2_LO)
-            p = f(1.0 / 5040.0)
-            p = p * r + f(1.0 / 720.0)
-            p = p * r + f(1.0 / 120.0)
-            p = p * r + f(1.0 / 24.0)
-            p = p * r + f(1.0 / 6.0)
-            p = p * r + f(0.5)
-            p = p * r + f(1.0)
-            out[i] = p * r + f(1.0)
-            bits[i] = (np.int32(k) + np.int32(127)) << np.int32(23)
-        for i in range(x.shape[0]):
-            out[i] = out[i] * scale[i]
+        for n in range(x.shape[0]):
+            for c in range(w):
+                v = x[n, c]
+                v = v if v > f(-87.0) else f(-87.0)
+                v = v if v < f(88.0) else f(88.0)
+                k = np.floor(v * f(_LOG2E) + f(0.5))
+                r = (v - k * f(_LN2_HI)) - k * f(_LN2_LO)
+                p = f(1.0 / 5040.0)
+                p = p * r + f(1.0 / 720.0)
+                p = p * r + f(1.0 / 120.0)
+                p = p * r + f(1.0 / 24.0)
+                p = p * r + f(1.0 / 6.0)
+                p = p * r + f(0.5)
+                p = p * r + f(1.0)
+                out[n, c] = p * r + f(1.0)
+                bits[n, c] = (np.int32(k) + np.int32(127)) << np.int32(23)
+            for c in range(w):
+                out[n, c] = out[n, c] * scale[n, c]
 
     return impl32
 
@@ -103,123 +122,144 @@ def _int_like_impl(x):
     return lambda x: np.empty(x.shape, np.int32)
 
 
-@nb.njit(inline="always", cache=True)
-def _step_size(raw, softplus):
-    """softplus(raw) with torch's threshold 20 (identity above), or raw."""
-    if softplus and raw <= 20.0:
-        return np.log1p(np.exp(raw))
-    return raw
-
-
 @nb.njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _forward_kernel(u, delta, A, Bt, Ct, Dv, z, bias, has_z, softplus, save, out, ckpt):
-    """out: (B, D, L); ckpt: (B, D, nblocks, N) written when ``save``; Bt, Ct: (B, L, N)."""
-    nb_, nd, L = u.shape
-    N = A.shape[1]
-    for i in nb.prange(nb_ * nd):
-        b = i // nd
-        d = i % nd
-        h = np.zeros(N, dtype=u.dtype)
-        x = np.empty(N, dtype=u.dtype)
-        a = np.empty(N, dtype=u.dtype)
+def _forward_kernel(u, dt, At, Bt, Ct, Dv, block, save, out, ckpt):
+    """u, dt, out: (B, L, D); At: (N, D); Bt, Ct: (B, L, N); Dv: (D,);
+    ckpt: (B, ceil(L / CKPT), N, D), written when ``save``."""
+    nb_, L, nd = u.shape
+    N = At.shape[0]
+    nblk = (nd + block - 1) // block
+    for task in nb.prange(nb_ * nblk):
+        b = task // nblk
+        d0 = (task % nblk) * block
+        w = min(block, nd - d0)
+        h = np.zeros((N, block), dtype=u.dtype)
+        x = np.empty((N, block), dtype=u.dtype)
+        a = np.empty((N, block), dtype=u.dtype)
         bits = _int_like(x)
         scale = bits.view(x.dtype)
+        Ab = np.zeros((N, block), dtype=u.dtype)
+        for n in range(N):
+            for c in range(w):
+                Ab[n, c] = At[n, d0 + c]
+        dtc = np.zeros(block, dtype=u.dtype)
+        duc = np.zeros(block, dtype=u.dtype)
+        y = np.zeros(block, dtype=u.dtype)
         for t in range(L):
             if save and t % CKPT == 0:
                 for n in range(N):
-                    ckpt[b, d, t // CKPT, n] = h[n]
-            dt = _step_size(delta[b, d, t] + bias[d], softplus)
-            ut = u[b, d, t]
-            du = dt * ut
+                    for c in range(w):
+                        ckpt[b, t // CKPT, n, d0 + c] = h[n, c]
+            for c in range(w):
+                dtc[c] = dt[b, t, d0 + c]
+                ut = u[b, t, d0 + c]
+                duc[c] = dtc[c] * ut
+                y[c] = Dv[d0 + c] * ut
             for n in range(N):
-                x[n] = dt * A[d, n]
-            _exp_vec(x, a, bits, scale)
-            y = Dv[d] * ut
+                for c in range(w):
+                    x[n, c] = dtc[c] * Ab[n, c]
+            _exp_block(x, a, bits, scale, w)
             for n in range(N):
-                hn = a[n] * h[n] + du * Bt[b, t, n]
-                h[n] = hn
-                y += hn * Ct[b, t, n]
-            if has_z:
-                zt = z[b, d, t]
-                y = y * zt / (1.0 + np.exp(-zt))
-            out[b, d, t] = y
+                bn = Bt[b, t, n]
+                cn = Ct[b, t, n]
+                for c in range(w):
+                    hv = a[n, c] * h[n, c] + duc[c] * bn
+                    h[n, c] = hv
+                    y[c] += hv * cn
+            for c in range(w):
+                out[b, t, d0 + c] = y[c]
 
 
 @nb.njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def _backward_kernel(u, delta, A, Bt, Ct, Dv, z, bias, has_z, softplus, ckpt, gout, ngroups,
-                     gu, gdelta, gz, gA, gD, gbias, gB, gC):
-    """Gradients.  gu, gdelta, gz: (B, D, L); gA: (B, D, N); gD, gbias: (B, D);
+def _backward_kernel(u, dt, At, Bt, Ct, Dv, ckpt, gout, block, ngroups,
+                     gu, gdt, gA, gD, gB, gC):
+    """Gradients.  gu, gdt: (B, L, D); gA: (B, N, D); gD: (B, D);
     gB, gC: (B, ngroups, L, N) partial sums over each group's channels."""
-    nb_, nd, L = u.shape
-    N = A.shape[1]
-    nblocks = ckpt.shape[2]
-    for i in nb.prange(nb_ * ngroups):
-        b = i // ngroups
-        g = i % ngroups
-        hbuf = np.empty((CKPT + 1, N), dtype=u.dtype)
-        abuf = np.empty((CKPT, N), dtype=u.dtype)
-        x = np.empty(N, dtype=u.dtype)
+    nb_, L, nd = u.shape
+    N = At.shape[0]
+    nruns = ckpt.shape[1]
+    nblk = (nd + block - 1) // block
+    for task in nb.prange(nb_ * ngroups):
+        b = task // ngroups
+        g = task % ngroups
+        hbuf = np.empty((CKPT + 1, N, block), dtype=u.dtype)
+        abuf = np.empty((CKPT, N, block), dtype=u.dtype)
+        x = np.empty((N, block), dtype=u.dtype)
         bits = _int_like(x)
         scale = bits.view(x.dtype)
-        gh = np.empty(N, dtype=u.dtype)
-        a = np.empty(N, dtype=u.dtype)
-        for d in range((g * nd) // ngroups, ((g + 1) * nd) // ngroups):
-            Dd = Dv[d]
-            gh[:] = 0.0
-            gDd = 0.0
-            gbd = 0.0
-            for c in range(nblocks - 1, -1, -1):
-                t0 = c * CKPT
+        gh = np.empty((N, block), dtype=u.dtype)
+        Ab = np.empty((N, block), dtype=u.dtype)
+        gAb = np.empty((N, block), dtype=u.dtype)
+        dtc = np.empty(block, dtype=u.dtype)
+        duc = np.empty(block, dtype=u.dtype)
+        uc = np.empty(block, dtype=u.dtype)
+        gy = np.empty(block, dtype=u.dtype)
+        gut = np.empty(block, dtype=u.dtype)
+        gdc = np.empty(block, dtype=u.dtype)
+        gDc = np.empty(block, dtype=u.dtype)
+        for blk in range((g * nblk) // ngroups, ((g + 1) * nblk) // ngroups):
+            d0 = blk * block
+            w = min(block, nd - d0)
+            for n in range(N):
+                for c in range(w):
+                    Ab[n, c] = At[n, d0 + c]
+                    gAb[n, c] = 0.0
+                    gh[n, c] = 0.0
+            for c in range(w):
+                gDc[c] = 0.0
+            for k in range(nruns - 1, -1, -1):
+                t0 = k * CKPT
                 t1 = min(L, t0 + CKPT)
                 for n in range(N):
-                    hbuf[0, n] = ckpt[b, d, c, n]
-                for t in range(t0, t1):  # recompute the block's decays and states
+                    for c in range(w):
+                        hbuf[0, n, c] = ckpt[b, k, n, d0 + c]
+                for t in range(t0, t1):  # recompute the run's decays and states
                     j = t - t0
-                    dt = _step_size(delta[b, d, t] + bias[d], softplus)
-                    du = dt * u[b, d, t]
+                    for c in range(w):
+                        dtc[c] = dt[b, t, d0 + c]
+                        duc[c] = dtc[c] * u[b, t, d0 + c]
                     for n in range(N):
-                        x[n] = dt * A[d, n]
-                    _exp_vec(x, a, bits, scale)
+                        for c in range(w):
+                            x[n, c] = dtc[c] * Ab[n, c]
+                    _exp_block(x, abuf[j], bits, scale, w)
                     for n in range(N):
-                        abuf[j, n] = a[n]
-                        hbuf[j + 1, n] = a[n] * hbuf[j, n] + du * Bt[b, t, n]
+                        bn = Bt[b, t, n]
+                        for c in range(w):
+                            hbuf[j + 1, n, c] = abuf[j, n, c] * hbuf[j, n, c] + duc[c] * bn
                 for t in range(t1 - 1, t0 - 1, -1):  # adjoint sweep
                     j = t - t0
-                    raw = delta[b, d, t] + bias[d]
-                    dt = _step_size(raw, softplus)
-                    ut = u[b, d, t]
-                    du = dt * ut
-                    go = gout[b, d, t]
-                    if has_z:
-                        y = Dd * ut
-                        for n in range(N):
-                            y += Ct[b, t, n] * hbuf[j + 1, n]
-                        zt = z[b, d, t]
-                        sg = 1.0 / (1.0 + np.exp(-zt))
-                        gz[b, d, t] = go * y * sg * (1.0 + zt * (1.0 - sg))
-                        gy = go * zt * sg
-                    else:
-                        gy = go
-                    gDd += gy * ut
-                    gut = gy * Dd
-                    gdt = 0.0
+                    for c in range(w):
+                        dtc[c] = dt[b, t, d0 + c]
+                        uc[c] = u[b, t, d0 + c]
+                        duc[c] = dtc[c] * uc[c]
+                        gy[c] = gout[b, t, d0 + c]
+                        gDc[c] += gy[c] * uc[c]
+                        gut[c] = gy[c] * Dv[d0 + c]
+                        gdc[c] = 0.0
                     for n in range(N):
-                        ght = gh[n] + gy * Ct[b, t, n]
-                        ahp = abuf[j, n] * hbuf[j, n]
                         bn = Bt[b, t, n]
-                        gC[b, g, t, n] += gy * hbuf[j + 1, n]
-                        gB[b, g, t, n] += ght * du
-                        gut += ght * dt * bn
-                        gdt += ght * (bn * ut + A[d, n] * ahp)
-                        gA[b, d, n] += ght * dt * ahp
-                        gh[n] = ght * abuf[j, n]
-                    gu[b, d, t] = gut
-                    if softplus and raw <= 20.0:
-                        gdt = gdt / (1.0 + np.exp(-raw))
-                    gdelta[b, d, t] = gdt
-                    gbd += gdt
-            gD[b, d] = gDd
-            gbias[b, d] = gbd
+                        cn = Ct[b, t, n]
+                        sc = 0.0
+                        sb = 0.0
+                        for c in range(w):
+                            ght = gh[n, c] + gy[c] * cn
+                            ahp = abuf[j, n, c] * hbuf[j, n, c]
+                            sc += gy[c] * hbuf[j + 1, n, c]
+                            sb += ght * duc[c]
+                            gut[c] += ght * dtc[c] * bn
+                            gdc[c] += ght * (bn * uc[c] + Ab[n, c] * ahp)
+                            gAb[n, c] += ght * dtc[c] * ahp
+                            gh[n, c] = ght * abuf[j, n, c]
+                        gC[b, g, t, n] += sc
+                        gB[b, g, t, n] += sb
+                    for c in range(w):
+                        gu[b, t, d0 + c] = gut[c]
+                        gdt[b, t, d0 + c] = gdc[c]
+            for n in range(N):
+                for c in range(w):
+                    gA[b, n, d0 + c] = gAb[n, c]
+            for c in range(w):
+                gD[b, d0 + c] = gDc[c]
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -227,55 +267,59 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
-class _SelectiveScanNumba(torch.autograd.Function):
-    """autograd wrapper; inputs already in the compute dtype (see selective_scan_numba)."""
+def _block_width(batch: int, d_inner: int) -> int:
+    """Channels per task: at most :data:`BLOCK`, fewer when that leaves threads idle."""
+    want = -(-nb.get_num_threads() // max(batch, 1))  # channel blocks per batch element
+    width = -(-d_inner // want)
+    return max(1, min(BLOCK, -(-width // 8) * 8))
+
+
+class _ScanCore(torch.autograd.Function):
+    """autograd wrapper of the kernels: ``(u, dt, A, B, C, D) -> y``, all in one dtype.
+
+    ``u, dt: (b, d, L)`` (any strides), ``A: (d, n)``, ``B, C: (b, n, L)``, ``D: (d,)``;
+    ``y: (b, d, L)``, a view of a ``(b, L, d)``-contiguous tensor.
+    """
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, D, z, delta_bias, softplus):
-        Bt = B.transpose(1, 2).contiguous()  # (b, L, N): one contiguous N-vector per step
+    def forward(ctx, u, dt, A, B, C, D):
+        ut = u.transpose(1, 2).contiguous()  # (b, L, d)
+        dtt = dt.transpose(1, 2).contiguous()
+        At = A.t().contiguous()  # (n, d)
+        Bt = B.transpose(1, 2).contiguous()  # (b, L, n): one contiguous N-vector per step
         Ct = C.transpose(1, 2).contiguous()
-        nb_, nd, L = u.shape
+        nb_, L, nd = ut.shape
         N = A.shape[1]
-        has_z = z is not None
-        Dv = D if D is not None else u.new_zeros(nd)
-        bias = delta_bias if delta_bias is not None else u.new_zeros(nd)
-        zz = z if has_z else u.new_zeros(1, 1, 1)
         save = any(ctx.needs_input_grad)
-        nblk = (L + CKPT - 1) // CKPT
-        ckpt = u.new_empty(nb_, nd, nblk, N) if save else u.new_empty(1, 1, 1, N)
-        out = u.new_empty(nb_, nd, L)
-        _forward_kernel(_np(u), _np(delta), _np(A), _np(Bt), _np(Ct),
-                        _np(Dv), _np(zz), _np(bias), has_z, bool(softplus), save,
-                        _np(out), _np(ckpt))
+        nruns = (L + CKPT - 1) // CKPT
+        ckpt = ut.new_empty(nb_, nruns, N, nd) if save else ut.new_empty(1, 1, 1, 1)
+        out = ut.new_empty(nb_, L, nd)
+        block = _block_width(nb_, nd)
+        _forward_kernel(_np(ut), _np(dtt), _np(At), _np(Bt), _np(Ct), _np(D.contiguous()),
+                        block, save, _np(out), _np(ckpt))
         if save:
-            ctx.save_for_backward(u, delta, A, Bt, Ct, Dv, zz, bias, ckpt)
-            ctx.flags = (has_z, bool(softplus), D is not None, delta_bias is not None)
-        return out
+            ctx.save_for_backward(ut, dtt, At, Bt, Ct, D, ckpt)
+        return out.transpose(1, 2)
 
     @staticmethod
     def backward(ctx, gout):
-        u, delta, A, Bt, Ct, Dv, zz, bias, ckpt = ctx.saved_tensors
-        has_z, softplus, has_D, has_bias = ctx.flags
-        gout = gout.to(u.dtype).contiguous()
-        nb_, nd, L = u.shape
-        N = A.shape[1]
-        groups = max(1, min(nd, nb.get_num_threads()))
-        gu = torch.empty_like(u)
-        gdelta = torch.empty_like(u)
-        gz = torch.empty_like(u) if has_z else u.new_empty(1, 1, 1)
-        gA = u.new_zeros(nb_, nd, N)
-        gD = u.new_zeros(nb_, nd)
-        gbias = u.new_zeros(nb_, nd)
-        gB = u.new_zeros(nb_, groups, L, N)
-        gC = u.new_zeros(nb_, groups, L, N)
-        _backward_kernel(_np(u), _np(delta), _np(A), _np(Bt), _np(Ct),
-                         _np(Dv), _np(zz), _np(bias), has_z, softplus, _np(ckpt),
-                         _np(gout), groups, _np(gu), _np(gdelta), _np(gz),
-                         _np(gA), _np(gD), _np(gbias), _np(gB), _np(gC))
-        gB = gB.sum(1).transpose(1, 2)
-        gC = gC.sum(1).transpose(1, 2)
-        return (gu, gdelta, gA.sum(0), gB, gC, gD.sum(0) if has_D else None,
-                gz if has_z else None, gbias.sum(0) if has_bias else None, None)
+        ut, dtt, At, Bt, Ct, D, ckpt = ctx.saved_tensors
+        g = gout.to(ut.dtype).transpose(1, 2).contiguous()
+        nb_, L, nd = ut.shape
+        N = At.shape[0]
+        block = _block_width(nb_, nd)
+        groups = max(1, min(-(-nd // block), nb.get_num_threads()))
+        gu = torch.empty_like(ut)
+        gdt = torch.empty_like(ut)
+        gA = ut.new_zeros(nb_, N, nd)
+        gD = ut.new_zeros(nb_, nd)
+        gB = ut.new_zeros(nb_, groups, L, N)
+        gC = ut.new_zeros(nb_, groups, L, N)
+        _backward_kernel(_np(ut), _np(dtt), _np(At), _np(Bt), _np(Ct), _np(D.contiguous()),
+                         _np(ckpt), _np(g), block, groups, _np(gu), _np(gdt), _np(gA),
+                         _np(gD), _np(gB), _np(gC))
+        return (gu.transpose(1, 2), gdt.transpose(1, 2), gA.sum(0).t(),
+                gB.sum(1).transpose(1, 2), gC.sum(1).transpose(1, 2), gD.sum(0))
 
 
 def selective_scan_numba(u, delta, A, B, C, D=None, z=None, delta_bias=None,
@@ -300,10 +344,12 @@ def selective_scan_numba(u, delta, A, B, C, D=None, z=None, delta_bias=None,
     ct = torch.float64 if any(
         t is not None and t.dtype == torch.float64 for t in (u, delta, A, B, C, D, z, delta_bias)
     ) else torch.float32
-
-    def prep(t):
-        return None if t is None else t.to(ct).contiguous()
-
-    y = _SelectiveScanNumba.apply(prep(u), prep(delta), prep(A), prep(B), prep(C), prep(D),
-                                  prep(z), prep(delta_bias), bool(delta_softplus))
+    u, delta, A, B, C = (t.to(ct) for t in (u, delta, A, B, C))
+    dt = delta if delta_bias is None else delta + delta_bias.to(ct)[:, None]
+    if delta_softplus:
+        dt = F.softplus(dt)
+    Dv = D.to(ct) if D is not None else u.new_zeros(u.shape[1])
+    y = _ScanCore.apply(u, dt, A, B, C, Dv)
+    if z is not None:
+        y = y * F.silu(z.to(ct))
     return y.to(dtype_in)

@@ -12,6 +12,18 @@ Outputs are per token, ``T = L // bin_size`` tokens.
 "same")`` at bp resolution and is max-pooled over each bin (a learned motif scanner: a motif
 anywhere in a bin still lights up the bin's channel); signals are averaged per bin, then
 ``Linear(k, d)``.
+
+The motif scanner has two implementations, equal up to float rounding in outputs and in the
+gradients of the convolution's weight and bias (tests hold them so):
+
+- :func:`motif_scan_ref`: one-hot, ``F.conv1d``, ``F.max_pool1d`` (any device; the
+  reference, and the runtime fallback);
+- :func:`~._embed_numba.motif_scan_numba`: k-mer table look-ups fused with the bin maximum
+  (CPU, numba), which never allocates the per-bp one-hot or convolution output.
+
+``backend="auto"`` (the default) uses numba for CPU tensors when numba is importable, else
+the reference.  Either way the parameters are the same ``seq_proj`` ``Conv1d``, so
+checkpoints (``embed.seq_proj.weight`` / ``.bias``) load unchanged.
 """
 
 from __future__ import annotations
@@ -20,9 +32,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SeqSignalEmbedding", "bin_mean", "one_hot"]
+try:  # numba is a core dependency, but keep the package importable without it
+    import numba as _numba  # noqa: F401
+
+    HAS_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only without numba
+    HAS_NUMBA = False
+
+__all__ = ["EMBED_BACKENDS", "SeqSignalEmbedding", "bin_mean", "motif_scan", "motif_scan_ref",
+           "one_hot"]
 
 N_CODE = 4
+EMBED_BACKENDS = ("auto", "numba", "ref")
 
 
 def one_hot(seq: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -39,6 +60,53 @@ def bin_mean(x: torch.Tensor, bin_size: int) -> torch.Tensor:
     return x.view(B, L // bin_size, bin_size, k).mean(2)
 
 
+def motif_scan_ref(seq: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                   bin_size: int) -> torch.Tensor:
+    """Motif scanner as written: one-hot, ``Conv1d(padding="same")``, max-pool per bin.
+
+    Parameters
+    ----------
+    seq : torch.Tensor, shape=(B, L), integer
+        Base codes (>= 4 is N, an all-zero one-hot); ``L`` a multiple of ``bin_size``.
+    weight : torch.Tensor, shape=(d, 4, K)
+    bias : torch.Tensor, shape=(d,)
+    bin_size : int
+
+    Returns
+    -------
+    torch.Tensor, shape=(B, L // bin_size, d), in the weight's dtype
+    """
+    x = one_hot(seq, weight.dtype).transpose(1, 2)  # (B, 4, L)
+    h = F.conv1d(x, weight, bias, padding="same")  # (B, d, L)
+    h = F.max_pool1d(h, kernel_size=bin_size, stride=bin_size)  # (B, d, T)
+    return h.transpose(1, 2)
+
+
+def motif_scan(seq: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, bin_size: int,
+               backend: str = "auto") -> torch.Tensor:
+    """The motif scanner with the backend ``backend`` (see the module docstring).
+
+    Same arguments and result as :func:`motif_scan_ref`.
+    """
+    if backend not in EMBED_BACKENDS:
+        raise ValueError(f"backend must be one of {EMBED_BACKENDS}, got {backend!r}")
+    fast = (HAS_NUMBA and weight.device.type == "cpu" and seq.device.type == "cpu"
+            and weight.dtype in (torch.float32, torch.float64))
+    if backend == "numba" and not fast:
+        raise ValueError("the 'numba' motif scanner needs numba, CPU tensors and float32/64 "
+                         "weights; use backend='auto'")
+    if backend == "ref" or not fast:
+        return motif_scan_ref(seq, weight, bias, bin_size)
+    from ._embed_numba import motif_scan_numba  # compiles lazily, at first call
+
+    try:
+        return motif_scan_numba(seq, weight, bias, bin_size)
+    except ValueError:
+        if bool(torch.isfinite(weight).all()) and bool(torch.isfinite(bias).all()):
+            raise
+        return motif_scan_ref(seq, weight, bias, bin_size)  # NaN propagates as max_pool1d's
+
+
 class SeqSignalEmbedding(nn.Module):
     """Embed sequence codes and signal values into ``d_model`` channels per token.
 
@@ -52,6 +120,8 @@ class SeqSignalEmbedding(nn.Module):
         bp per token (1 = the paper's per-base embedding).
     motif_width : int
         Width in bp of the motif-scanning convolution (used when ``bin_size > 1``).
+    backend : {"auto", "numba", "ref"}
+        Implementation of the motif scanner (:func:`motif_scan`).
 
     Attributes
     ----------
@@ -60,11 +130,15 @@ class SeqSignalEmbedding(nn.Module):
     """
 
     def __init__(
-        self, d_model: int, n_signals: int, bin_size: int = 1, motif_width: int = 15
+        self, d_model: int, n_signals: int, bin_size: int = 1, motif_width: int = 15,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
         if bin_size < 1:
             raise ValueError(f"bin_size must be >= 1, got {bin_size}")
+        if backend not in EMBED_BACKENDS:
+            raise ValueError(f"backend must be one of {EMBED_BACKENDS}, got {backend!r}")
+        self.backend = backend
         self.d_model = d_model
         self.n_signals = n_signals
         self.bin_size = bin_size
@@ -98,10 +172,8 @@ class SeqSignalEmbedding(nn.Module):
                 [self.seq_proj.weight.t(), self.seq_proj.weight.new_zeros(1, self.d_model)]
             )
             return F.embedding(seq.long().clamp(0, N_CODE), table) + self.seq_proj.bias
-        x = one_hot(seq, dtype).transpose(1, 2)  # (B, 4, L)
-        h = self.seq_proj(x)  # (B, d, L)
-        h = F.max_pool1d(h, kernel_size=self.bin_size, stride=self.bin_size)  # (B, d, T)
-        return h.transpose(1, 2)
+        w, b = self.seq_proj.weight, self.seq_proj.bias
+        return motif_scan(seq, w.to(dtype), b.to(dtype), self.bin_size, self.backend)
 
     def embed_signals(self, signals_binned: torch.Tensor) -> torch.Tensor:
         """Binned ``signals: (B, T, k)`` -> ``(B, T, d)``."""

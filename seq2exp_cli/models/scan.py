@@ -15,9 +15,10 @@ Shapes follow ``mamba_ssm.ops.selective_scan_interface.selective_scan_fn``:
 Backends (``backend=``):
 
 - ``"mamba_ssm"``: the CUDA kernel of mamba-ssm (``pip install seq2exp[cuda]``), CUDA tensors only.
-- ``"numba"``: a CPU kernel (:mod:`._scan_numba`), parallel over (batch, channel), sequential
-  over length, with a hand-written backward that recomputes states from checkpoints stored
-  every ``CKPT`` steps.  Memory O(B·D·L) plus O(B·D·N·L/CKPT); never O(B·D·N·L).
+- ``"numba"``: a CPU kernel (:mod:`._scan_numba`), parallel over (batch, block of
+  channels), vectorised over the block's channels, sequential over length, with a
+  hand-written backward that recomputes states from checkpoints stored every ``CKPT`` steps.
+  Memory O(B·D·L) plus O(B·D·N·L/CKPT); never O(B·D·N·L).
 - ``"torch"``: chunked pure PyTorch on any device: a log-depth scan inside chunks of
   ``chunk`` steps, each chunk checkpointed (recomputed in backward), so memory is
   O(B·D·L) plus O(B·D·N·chunk) workspace and O(B·D·N·L/chunk) saved chunk states.

@@ -197,8 +197,10 @@ def open_inputs(files: InputFiles, quiet: bool = False, for_training: bool = Tru
                                        chroms.get)
 
     opened, scales = {}, {}
+    gene_chroms = list(dict.fromkeys(gdf["chrom"]))
     for name, p in tracks.items():
         trk = BigWigTrack(p, chroms, name=name)
+        trk.require_data(gene_chroms)
         scales[name] = track_scale(trk, [c for c in chroms.names if trk.has_chrom(c)],
                                    chroms.sizes)
         log.debug("%s: values divided by %.6g (its %g quantile)", p, scales[name], QUANTILE)
