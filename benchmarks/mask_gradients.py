@@ -75,6 +75,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from seq2exp_cli.io.bed import read_bed
+    from seq2exp_cli.evaluation.intervals import average_precision
+    from seq2exp_cli.models.beta_mask import signal_vote
     from seq2exp_cli.models.beta_mask import promoter_token_span
     from seq2exp_cli.models.checkpoint import load_model
     from seq2exp_cli.store import Store
@@ -93,6 +95,9 @@ def main() -> None:
     kl_g = {k: [] for k in KINDS}
     mask_v = {k: [] for k in KINDS}
     own_parts = []
+    labels, parts = [], {k: [] for k in ("mask", "generator mu_x", "generator alpha_x",
+                                         "signal vote mu_s", "mu_x * mu_s",
+                                         "DNase (token mean)")}
     for lo in range(0, len(genes), 4):
         idx = genes[lo: lo + 4]
         b = to_tensors(load_batch(store, idx, net), torch.device("cpu"), sig_idx)
@@ -101,10 +106,14 @@ def main() -> None:
         out.mask.retain_grad()
         F.smooth_l1_loss(out.pred, b["target"].to(out.pred.dtype)).backward()
         with torch.no_grad():  # the generator once more, for its own and the combined Betas
-            seq_emb, sig_emb, binned = net._embed(b["seq"], b["signals"])
-            h = net.generator(seq_emb + sig_emb if cfg.generator_signals else seq_emb)
+            h, binned = net.generator_states(b["seq"], b["signals"])
         g_mu, own = kl_gradient(net, cfg, h, binned)
         own_parts.append(own)
+        own_bt = own[:, 0].reshape(len(idx), -1)
+        mu_s = (signal_vote(binned.float(), net._vote_weights).numpy()
+                if cfg.beta_product == "vote" else None)
+        dn = binned[..., list(cfg.signal_names).index("dnase")].numpy() \
+            if "dnase" in cfg.signal_names else None
         g_task = out.mask.grad.numpy()
         m = out.mask_mean.detach().numpy()
         T = g_task.shape[1]
@@ -119,6 +128,15 @@ def main() -> None:
                 task_g[kind].append(g_task[j, sel])
                 kl_g[kind].append(g_mu[j, sel])
                 mask_v[kind].append(m[j, sel])
+            labels.append(lab[keep])
+            parts["mask"].append(m[j, keep])
+            parts["generator mu_x" if own.shape[1] == 1 else "generator alpha_x"].append(
+                own_bt[j, keep])
+            if mu_s is not None:
+                parts["signal vote mu_s"].append(mu_s[j, keep])
+                parts["mu_x * mu_s"].append(own_bt[j, keep] * mu_s[j, keep])
+            if dn is not None:
+                parts["DNase (token mean)"].append(dn[j, keep])
     own = np.concatenate(own_parts)
     if own.shape[1] == 1:
         print(f"# generator vote mu_x: mean {own[:, 0].mean():.4g} sd {own[:, 0].std():.3g} "
@@ -133,6 +151,18 @@ def main() -> None:
         mv = np.concatenate(mask_v[kind])
         print(f"{kind}\t{len(t)}\t{mv.mean():.3g}\t{t.mean():.3g}\t{np.abs(t).mean():.3g}\t"
               f"{k.mean():.3g}\t{np.abs(t).mean() / max(np.abs(k).mean(), 1e-30):.3g}")
+
+    lab = np.concatenate(labels)
+    print("# token AUPRC (promoters left out): enhancer tokens among all tokens; among "
+          "open ones (enhancer vs decoy)")
+    print(f"score\tauprc_all\tauprc_enh_vs_decoy\t(base rates {np.mean(lab == 1):.4f}, "
+          f"{np.mean(lab[lab > 0] == 1):.3f})")
+    for name, vals in parts.items():
+        if not vals:
+            continue
+        v = np.concatenate(vals)
+        print(f"{name}\t{average_precision(v, lab == 1):.4f}\t"
+              f"{average_precision(v[lab > 0], lab[lab > 0] == 1):.4f}")
 
 
 if __name__ == "__main__":

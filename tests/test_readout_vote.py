@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from seq2exp_cli.models.beta_mask import bernoulli_kl, signal_vote, vote_beta_params
+from seq2exp_cli.models.beta_mask import (bernoulli_kl, gate_beta_params, signal_vote,
+                                         vote_beta_params)
 from seq2exp_cli.models.presets import preset
 from seq2exp_cli.models.readout import ActivityReadout
 from seq2exp_cli.models.seq2exp import Seq2Exp
@@ -128,3 +129,40 @@ def test_additive_vote_model_trains_a_step_and_scores_links():
     # shares of S over b + S: they sum to S / (b + S) < 1
     assert ((share.sum(1) > 0) & (share.sum(1) < 1)).all()
     assert b > 0
+
+
+def test_gate_form_is_the_generator_mean_times_accessibility():
+    mx, g = torch.tensor([0.9, 0.9, 0.2, 0.5]), torch.tensor([0.0, 0.8, 0.8, 1.0])
+    a, b, mu = gate_beta_params(mx, g, 10.0)
+    torch.testing.assert_close(mu, (mx * g).clamp(1e-3, 1 - 1e-3))
+    torch.testing.assert_close(a + b, torch.full((4,), 10.0))
+    torch.testing.assert_close(a / (a + b), mu)
+    # the gain: a site at a fifth of the robust scale is 1 - 1/e open at gain 5
+    s = torch.tensor([[[0.2, 3.0, 1.0]]])  # dnase, h3k27ac, contact
+    np.testing.assert_allclose(signal_vote(s, (1.0, 0.0, 0.0), 5.0).numpy(),
+                               [[1 - math.exp(-1.0)]], rtol=1e-6)
+
+
+def test_gate_model_keeps_nothing_closed():
+    """A closed token's mask is the floor whatever the generator says (acetylation without
+    accessibility included); open tokens keep the generator's say."""
+    mcfg, _ = preset("cpu", window_bp=20_000, beta_product="gate", sparsity="bernoulli",
+                     readout="additive", generator_signals=True, prior_fraction=0.05,
+                     readout_tracks=("dnase",), gate_tracks=("dnase",))
+    torch.manual_seed(2)
+    net = Seq2Exp(mcfg).eval()
+    seq = torch.randint(0, 4, (1, 20_000))
+    sig = torch.zeros(1, 20_000, 3)
+    sig[0, 5_000:5_300, 1] = 1.0  # dnase (channel order of the cpu preset: h3k27ac, dnase, c)
+    sig[0, :, 2] = 0.5
+    sig[0, 14_000:14_300, 0] = 2.0  # acetylation without accessibility: still closed
+    assert list(mcfg.signal_names).index("dnase") == 1
+    out = net(seq, sig)
+    m = out.mask_mean[0].detach()
+    open_t = torch.zeros(200, dtype=torch.bool)
+    open_t[50:53] = True
+    t0, t1 = 99, 101
+    closed = ~open_t
+    closed[t0:t1] = False
+    assert float(m[closed].max()) <= 1e-3 + 1e-7
+    assert float(m[open_t].min()) > 0.05

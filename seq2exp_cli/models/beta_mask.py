@@ -50,6 +50,15 @@ information cost of a gate of mean ``mu`` against a prior rate ``pi`` (at most
 ``-ln min(pi, 1 - pi)`` nats per token), instead of the KL to a concentrated Beta prior,
 which costs ~124 nats at ``m = 0.8`` under Beta(10, 90) and pulls every token alike.
 
+**Gate form** (``beta_product="gate"``, measured in docs/models.md).  The vote form lets the
+signals carry the mask: measured on the large simulation, the sparsity term drives the
+generator's sigmoid towards 0 everywhere (mean 0.004, sd 0.0004 over tokens at step 500),
+where its gradient vanishes, and the mask becomes the signals' vote.  The gate form
+multiplies instead, ``mu = mu_x * g`` with the accessibility ``g`` of the gate tracks
+(:func:`gate_beta_params`): closed tokens are 0 at no cost to the generator, so the
+sparsity term only reaches it at open tokens, where its call (enhancer or decoy) is the
+only thing that moves the mask.
+
 All maths runs in float32 (float64 when given float64), also under bf16 autocast.
 """
 
@@ -203,7 +212,7 @@ def combine_betas(
     return alpha.clamp_min(min_concentration), beta.clamp_min(min_concentration)
 
 
-def signal_vote(signals: torch.Tensor, weights) -> torch.Tensor:
+def signal_vote(signals: torch.Tensor, weights, gain: float = 1.0) -> torch.Tensor:
     """The signals' vote ``mu_s = 1 - exp(-sum_i w_i s_i)`` per token, ``(B, T)``.
 
     Parameters
@@ -213,6 +222,8 @@ def signal_vote(signals: torch.Tensor, weights) -> torch.Tensor:
         strong peak is about 1; negative values count as 0).
     weights : sequence of k floats
         ``w_i`` (normalised to sum 1; 0 leaves a track out, e.g. the contact).
+    gain : float
+        ``mu_s = 1 - exp(-gain * sum_i w_i s_i)`` (1 in the vote form).
 
     Returns
     -------
@@ -223,7 +234,7 @@ def signal_vote(signals: torch.Tensor, weights) -> torch.Tensor:
     w = torch.as_tensor(weights, dtype=s.dtype, device=s.device)
     if w.shape != (s.shape[-1],):
         raise ValueError(f"need one weight per signal ({s.shape[-1]}), got {tuple(w.shape)}")
-    return 1.0 - torch.exp(-(s * (w / w.sum())).sum(-1))
+    return 1.0 - torch.exp(-gain * (s * (w / w.sum())).sum(-1))
 
 
 def vote_beta_params(
@@ -251,6 +262,32 @@ def vote_beta_params(
     alpha, beta, mu : torch.Tensor, shape=(B, T)
     """
     mu = (vote * mu_x + (1.0 - vote) * mu_s).clamp(eps, 1.0 - eps)
+    return concentration * mu, concentration * (1.0 - mu), mu
+
+
+def gate_beta_params(
+    mu_x: torch.Tensor, gate: torch.Tensor, concentration: float, eps: float = 1e-3,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The gate form: mean ``mu = mu_x * gate``, ``alpha = k mu``, ``beta = k (1 - mu)``.
+
+    ``gate`` is the accessibility of the token (:func:`signal_vote` of the accessibility
+    tracks): a closed token has ``mu`` near 0 whatever the sequence says, and among open
+    tokens ``mu`` follows the generator.  Unlike the vote form, the generator's ``mu_x``
+    is not pushed towards 0 everywhere by the sparsity term: closed tokens cost nothing
+    and pass it no gradient, so ``mu_x`` is free to rank the open ones.
+
+    Parameters
+    ----------
+    mu_x, gate : torch.Tensor, shape=(B, T)
+        The generator's sigmoid and the gate, both in [0, 1].
+    concentration : float
+        ``k = alpha + beta`` (> 0).
+
+    Returns
+    -------
+    alpha, beta, mu : torch.Tensor, shape=(B, T)
+    """
+    mu = (mu_x * gate).clamp(eps, 1.0 - eps)
     return concentration * mu, concentration * (1.0 - mu), mu
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 VARIANTS = ("soft", "hard")
 MASK_SOURCES = ("learned", "fixed", "none")
-BETA_PRODUCTS = ("paper", "reference", "vote")
+BETA_PRODUCTS = ("paper", "reference", "vote", "gate")
 SPARSITIES = ("beta_kl", "bernoulli")
 READOUTS = ("promoter", "additive")
 PRECISIONS = ("bf16", "fp32")
@@ -82,16 +82,25 @@ class ModelConfig:
     variant : {"soft", "hard"}
         Soft mask multiplies the inputs; hard mask thresholds with a straight-through
         estimator and (optionally) compacts the selection.
-    beta_product : {"paper", "reference", "vote"}
+    beta_product : {"paper", "reference", "vote", "gate"}
         How the sequence and signal Betas combine (see :mod:`.beta_mask`).  ``vote``: the
         mean-concentration form, mean ``sequence_vote * mu_x + (1 - sequence_vote) * mu_s``
         with the generator's sigmoid ``mu_x``, the scale-free signals' fixed vote ``mu_s``
-        (the contact does not vote) and concentration ``mask_concentration``.
+        (the contact does not vote) and concentration ``mask_concentration``.  ``gate``:
+        mean ``mu_x * g`` with the accessibility gate ``g = 1 - exp(-gate_gain * s)`` of the
+        ``gate_tracks``: closed chromatin is never kept, and among open sites the generator
+        alone decides.
     sequence_vote : float
         ``v`` of the vote form: the generator's share of the Beta's concentration, in
         [0.5, 1] (so the signals can never outvote it).
+    gate_tracks : tuple of str
+        The tracks of the gate form's ``g`` (those of ``signal_names`` present, averaged;
+        none present: every non-contact track).
+    gate_gain : float
+        ``gate_gain`` of the gate form (> 0): a site at a fifth of the track's robust scale
+        is ``1 - 1/e`` open at the default 5.
     mask_concentration : float
-        Concentration of the vote-form Beta (the sampled mask's spread is
+        Concentration of the vote-form and gate-form Beta (the sampled mask's spread is
         ``mu (1 - mu) / (concentration + 1)``).
     sparsity : {"beta_kl", "bernoulli"}
         The information term: ``beta_kl`` = KL of the token's Beta to the Beta prior
@@ -191,6 +200,8 @@ class ModelConfig:
     beta_product: str = "paper"
     sequence_vote: float = 0.6
     mask_concentration: float = 10.0
+    gate_tracks: tuple[str, ...] = ("dnase", "atac")
+    gate_gain: float = 5.0
     sparsity: str = "beta_kl"
     readout: str = "promoter"
     readout_width: int = 5
@@ -223,7 +234,8 @@ class ModelConfig:
         self.feature_mean = tuple(float(v) for v in self.feature_mean)
         self.feature_scale = tuple(float(v) for v in self.feature_scale)
         self.track_scales = tuple(float(v) for v in self.track_scales)
-        for name in ("signal_names", "signal_weights", "signal_betas", "readout_tracks"):
+        for name in ("signal_names", "signal_weights", "signal_betas", "readout_tracks",
+                     "gate_tracks"):
             setattr(self, name, tuple(getattr(self, name)))
         self.signal_weights = tuple(float(w) for w in self.signal_weights)
         self.signal_betas = tuple(float(b) for b in self.signal_betas)
@@ -313,6 +325,7 @@ class ModelConfig:
         _check(self.readout in READOUTS, f"readout must be one of {READOUTS}, got {self.readout!r}")
         _check(0.5 <= self.sequence_vote <= 1.0,
                f"sequence_vote must lie in [0.5, 1], got {self.sequence_vote}")
+        _check(self.gate_gain > 0, f"gate_gain must be > 0, got {self.gate_gain}")
         _check(self.mask_concentration > 0,
                f"mask_concentration must be > 0, got {self.mask_concentration}")
         _check(isinstance(self.readout_width, int) and self.readout_width >= 1

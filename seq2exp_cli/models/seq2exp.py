@@ -22,7 +22,8 @@ Data flow for one batch (``L`` bp, ``T = L // bin_size`` tokens, ``d = d_model``
 Loss: ``SmoothL1(pred, y) + kl_weight * mean KL``, the KL being that of the Beta to the
 Beta prior (``sparsity="beta_kl"``, the paper) or of a gate with the Beta's mean to a
 ``prior_fraction`` gate (``"bernoulli"``).  With ``beta_product="vote"`` the Beta is the
-mean-concentration vote of :func:`~.beta_mask.vote_beta_params`.
+mean-concentration vote of :func:`~.beta_mask.vote_beta_params`; with ``"gate"`` the
+generator's mean gated by accessibility (:func:`~.beta_mask.gate_beta_params`).
 
 The reference's hard path compacts by boolean indexing, which cuts the straight-through
 gradient (its mask head then learns from the KL alone); here the gathered tokens are
@@ -43,6 +44,7 @@ from .beta_mask import (
     bernoulli_kl,
     beta_kl,
     beta_mean,
+    gate_beta_params,
     combine_betas,
     force_regions,
     no_autocast,
@@ -180,6 +182,10 @@ class Seq2Exp(nn.Module):
                                    for n, w in zip(cfg.signal_names, cfg.signal_weights))
         if cfg.beta_product == "vote" and not any(self._vote_weights):
             self._vote_weights = tuple(1.0 for _ in cfg.signal_names)
+        # the gate form: the accessibility tracks, equally (else every non-contact track)
+        gate = tuple(1.0 if n in cfg.gate_tracks else 0.0 for n in cfg.signal_names)
+        self._gate_weights = gate if any(gate) else tuple(
+            0.0 if n == "contact" else 1.0 for n in cfg.signal_names)
 
     # ------------------------------------------------------------------ pieces
     def _embed(self, seq: torch.Tensor, signals: torch.Tensor):
@@ -205,6 +211,10 @@ class Seq2Exp(nn.Module):
             alpha, beta, _ = vote_beta_params(self.mask_head.mean(h), mu_s, cfg.sequence_vote,
                                               cfg.mask_concentration)
             return alpha, beta
+        if cfg.beta_product == "gate":
+            g = self.gate(binned.to(h.dtype if h.dtype == torch.float64 else torch.float32))
+            alpha, beta, _ = gate_beta_params(self.mask_head.mean(h), g, cfg.mask_concentration)
+            return alpha, beta
         alpha_x, beta_x = self.mask_head(h)
         alpha_s, beta_s = signal_beta_params(
             binned.to(alpha_x.dtype),
@@ -216,6 +226,10 @@ class Seq2Exp(nn.Module):
         return combine_betas(
             alpha_x, beta_x, alpha_s, beta_s, form=cfg.beta_product, z_scale=cfg.z_scale
         )
+
+    def gate(self, binned: torch.Tensor) -> torch.Tensor:
+        """The gate form's accessibility ``g (B, T)`` of binned signals ``(B, T, k)``."""
+        return signal_vote(binned, self._gate_weights, self.cfg.gate_gain)
 
     def _token_blacklist(
         self, blacklist: torch.Tensor | None, B: int, L: int
@@ -241,15 +255,23 @@ class Seq2Exp(nn.Module):
         mods = [self.generator, self.mask_head] + ([self.gen_embed] if self.gen_embed else [])
         return [p for m in mods for p in m.parameters()]
 
-    def _generate(self, seq, signals):
-        """Embeddings ``(B, T, d)``, the Beta's ``alpha, beta (B, T)`` and binned signals."""
-        seq_emb, sig_emb, binned = self._embed(seq, signals)
+    def generator_states(self, seq, signals, embedded=None):
+        """The generator's output ``h (B, T, d)`` and the binned signals ``(B, T, k)``.
+
+        ``embedded`` is ``self._embed(seq, signals)`` when the caller has it already.
+        """
+        seq_emb, sig_emb, binned = embedded if embedded is not None else self._embed(seq, signals)
         if self.gen_embed is not None:
             g_seq, g_sig, _ = self.gen_embed(seq, signals)
             gen_in = g_seq + g_sig if self.cfg.generator_signals else g_seq
         else:
             gen_in = seq_emb + sig_emb if self.cfg.generator_signals else seq_emb
-        h = self.generator(gen_in)
+        return self.generator(gen_in), binned
+
+    def _generate(self, seq, signals):
+        """Embeddings ``(B, T, d)``, the Beta's ``alpha, beta (B, T)`` and binned signals."""
+        seq_emb, sig_emb, binned = self._embed(seq, signals)
+        h, _ = self.generator_states(seq, signals, (seq_emb, sig_emb, binned))
         with no_autocast(h.device.type):
             alpha, beta = self._beta_params(h, binned)
         return seq_emb, sig_emb, alpha, beta, binned
