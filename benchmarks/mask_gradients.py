@@ -51,7 +51,7 @@ def kl_gradient(net, cfg, h, binned) -> tuple[np.ndarray, np.ndarray]:
 
     with torch.no_grad():
         alpha, beta = net._beta_params(h, binned)
-        own = (net.mask_head.mean(h).reshape(-1, 1) if cfg.beta_product == "vote"
+        own = (net.mask_head.mean(h).reshape(-1, 1) if cfg.beta_product in ("vote", "gate")
                else torch.stack(net.mask_head(h), -1).reshape(-1, 2))
     if cfg.sparsity == "bernoulli":
         mu = (alpha / (alpha + beta)).detach().requires_grad_(True)
@@ -95,6 +95,7 @@ def main() -> None:
     kl_g = {k: [] for k in KINDS}
     mask_v = {k: [] for k in KINDS}
     own_parts = []
+    gate_v = {"enhancer": [], "decoy": []}
     labels, parts = [], {k: [] for k in ("mask", "generator mu_x", "generator alpha_x",
                                          "signal vote mu_s", "mu_x * mu_s",
                                          "DNase (token mean)")}
@@ -111,7 +112,8 @@ def main() -> None:
         own_parts.append(own)
         own_bt = own[:, 0].reshape(len(idx), -1)
         mu_s = (signal_vote(binned.float(), net._vote_weights).numpy()
-                if cfg.beta_product == "vote" else None)
+                if cfg.beta_product == "vote" else
+                net.gate(binned.float()).numpy() if cfg.beta_product == "gate" else None)
         dn = binned[..., list(cfg.signal_names).index("dnase")].numpy() \
             if "dnase" in cfg.signal_names else None
         g_task = out.mask.grad.numpy()
@@ -135,6 +137,8 @@ def main() -> None:
             if mu_s is not None:
                 parts["signal vote mu_s"].append(mu_s[j, keep])
                 parts["mu_x * mu_s"].append(own_bt[j, keep] * mu_s[j, keep])
+                for code, kind in ((1, "enhancer"), (2, "decoy")):
+                    gate_v[kind].append(mu_s[j, keep & (lab == code)])
             if dn is not None:
                 parts["DNase (token mean)"].append(dn[j, keep])
     own = np.concatenate(own_parts)
@@ -153,6 +157,12 @@ def main() -> None:
               f"{k.mean():.3g}\t{np.abs(t).mean() / max(np.abs(k).mean(), 1e-30):.3g}")
 
     lab = np.concatenate(labels)
+    name = "gate g" if cfg.beta_product == "gate" else "signal vote mu_s"
+    for kind, vals in gate_v.items():
+        if vals:
+            q = np.quantile(np.concatenate(vals), [0.1, 0.5, 0.9])
+            print(f"# {name} at {kind} tokens: 10/50/90 % quantiles "
+                  f"{q[0]:.3f} / {q[1]:.3f} / {q[2]:.3f}")
     print("# token AUPRC (promoters left out): enhancer tokens among all tokens; among "
           "open ones (enhancer vs decoy)")
     print(f"score\tauprc_all\tauprc_enh_vs_decoy\t(base rates {np.mean(lab == 1):.4f}, "

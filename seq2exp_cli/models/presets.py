@@ -44,14 +44,17 @@ _CPU_MODEL = dict(window_bp=200_000, bin_size=100, d_model=32, n_layers_generato
 _CPU_TRAIN = dict(batch_size=4, steps=3_000, warmup=300, precision="fp32", eval_every=250,
                   checkpoint_every=500)
 
-#: this project's mask (issue 11; docs/models.md): the vote-form Beta, the Bernoulli
-#: information term and the additive contact-weighted readout
-_VOTE = dict(beta_product="vote", sequence_vote=0.6, mask_concentration=10.0,
-             sparsity="bernoulli", prior_fraction=0.05, kl_weight=0.01, readout="additive",
-             generator_signals=True)
+#: this project's mask (issue 11; docs/models.md): the generator's Beta mean gated by
+#: accessibility, a Bernoulli information term that anchors the open tokens at 0.5, the
+#: additive contact-weighted readout of accessibility, and a motif scanner of the
+#: generator's own
+_GATE = dict(beta_product="gate", gate_tracks=("dnase", "atac"), gate_gain=5.0,
+             mask_concentration=10.0, sparsity="bernoulli", prior_fraction=0.5, kl_weight=0.1,
+             readout="additive", readout_tracks=("dnase", "atac"), generator_signals=True,
+             generator_embedding=True)
 #: its hard variant: threshold 0.5 with the straight-through estimator, compaction of the
 #: selection (with the position embedding that compaction needs), shared weights
-_VOTE_HARD = dict(_VOTE, variant="hard", share_weights=True, position_embedding=True,
+_GATE_HARD = dict(_GATE, variant="hard", share_weights=True, position_embedding=True,
                   compact=True)
 
 _GPU_MODEL = dict(window_bp=200_000, bin_size=10, d_model=128, n_layers_generator=4,
@@ -69,12 +72,12 @@ PRESETS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         dict(beta_product="reference", n_gene_features=9, **_HARD),
         dict(),
     ),
-    "cpu": (dict(_CPU_MODEL, **_VOTE), dict(_CPU_TRAIN)),
-    "cpu-hard": (dict(_CPU_MODEL, **_VOTE_HARD), dict(_CPU_TRAIN)),
+    "cpu": (dict(_CPU_MODEL, **_GATE), dict(_CPU_TRAIN)),
+    "cpu-hard": (dict(_CPU_MODEL, **_GATE_HARD), dict(_CPU_TRAIN)),
     "cpu-paper": (dict(_CPU_MODEL), dict(_CPU_TRAIN)),
     "cpu-paper-hard": (dict(_CPU_MODEL, beta_product="reference", **_HARD), dict(_CPU_TRAIN)),
-    "gpu": (dict(_GPU_MODEL, **_VOTE), dict(_GPU_TRAIN)),
-    "gpu-hard": (dict(_GPU_MODEL, **_VOTE_HARD), dict(_GPU_TRAIN)),
+    "gpu": (dict(_GPU_MODEL, **_GATE), dict(_GPU_TRAIN)),
+    "gpu-hard": (dict(_GPU_MODEL, **_GATE_HARD), dict(_GPU_TRAIN)),
 }
 
 
