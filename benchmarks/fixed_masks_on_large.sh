@@ -24,8 +24,8 @@ for head in additive promoter; do
     for mask in planted dnase none; do
         run=fixed/${mask}_$head
         case $mask in
-            planted) src=(--mask-from-peaks "planted_L$SEED.bed" --top 1.0) ;;
-            dnase) src=(--mask-from-peaks "macs3_L$SEED.macs3.narrowPeak" --top 1.0) ;;
+            planted) src=(--mask-from-peaks "planted_L$SEED.bed" --keep-fraction 1.0) ;;
+            dnase) src=(--mask-from-peaks "macs3_L$SEED.macs3.narrowPeak" --keep-fraction 1.0) ;;
             none) src=(--model caduceus-signals) ;;
         esac
         [ -d "$run/best" ] || seq2exp train "$store" -o "$run" "${common[@]}" \

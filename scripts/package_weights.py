@@ -39,13 +39,15 @@ def main(run: Path, work: Path, out: Path) -> None:
         "model_config": cfg["model_config"],
         "train_config": run_info["train"],
         "training_data": {
-            "simulation": "seq2exp simulate sim --size train --seed 1",
+            "simulation": None,
             "train_genes": run_info["train_genes"], "val_genes": run_info["val_genes"],
         },
     }
     truth = work / "sim" / "truth.json"
     if truth.exists():
-        manifest["training_data"]["noise_ceiling"] = json.loads(truth.read_text())["noise_ceiling"]
+        t = json.loads(truth.read_text())
+        manifest["training_data"]["simulation"] = t.get("command")
+        manifest["training_data"]["noise_ceiling"] = t["noise_ceiling"]
     ev = work / "eval_test.tsv"
     if ev.exists():
         manifest["test"] = pd.read_csv(ev, sep="\t").to_dict(orient="records")
