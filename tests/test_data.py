@@ -78,9 +78,12 @@ def test_store_windows_from_the_fixtures(store):
     w = store.window(store.gene_index("gA1"))
     assert (w.start, w.end, w.flipped) == (0, 1000, False)
     np.testing.assert_array_equal(w.seq, _codes(_chr_a()[:1000]))
-    np.testing.assert_array_equal(w.signals[:, 0], np.r_[np.zeros(100), np.full(100, 2.0),
-                                                         np.zeros(200), np.full(200, 5.0),
-                                                         np.zeros(400)])
+    # stored scale-free: divided by the track's 0.99 quantile, 5.0 here (the 5.0 peak covers
+    # more than 1 % of the genome's bases)
+    assert store.track_scales["dnase"] == pytest.approx(5.0)
+    np.testing.assert_allclose(w.signals[:, 0], np.r_[np.zeros(100), np.full(100, 2.0),
+                                                      np.zeros(200), np.full(200, 5.0),
+                                                      np.zeros(400)] / 5.0, rtol=1e-6)
     assert w.blacklist.sum() == 300 and w.blacklist[100:200].all() and w.blacklist[400:600].all()
     w2 = store.window(store.gene_index("gA2"))
     assert (w2.start, w2.end, w2.flipped) == (1000, 2000, True)

@@ -75,11 +75,11 @@ def test_missing_signal_is_named(setup, tmp_path, cli):
 def test_call_elements_bed_works_with_bedtools(setup, tmp_path, cli):
     d, store, run, files = setup
     bw = tmp_path / "mask.bw"
-    bed = cli("call-elements", *files, "--model", run, "--cutoff", "0.3", "--min-length", "1",
+    bed = cli("call-elements", *files, "--model", run, "--cutoff", "0.1", "--min-length", "1",
               "--bigwig", bw, check=True).stdout
     lines = [l for l in bed.splitlines() if not l.startswith("#")]
     assert bed.startswith("#chrom\tstart\tend\tname\tscore\tstrand\tmean_mask")
-    assert lines, "the tiny model should give some bases a mask above 0.3"
+    assert lines, "the tiny model should give some bases a mask above 0.1"
     path = tmp_path / "el.bed"
     path.write_text(bed)
     srt = subprocess.run(["bedtools", "sort", "-i", str(path)], capture_output=True, text=True,
@@ -98,7 +98,7 @@ def test_call_elements_bed_works_with_bedtools(setup, tmp_path, cli):
     with pyBigWig.open(str(bw)) as fh:
         c, s, e = first[0], int(first[1]), int(first[2])
         vals = np.array(fh.values(c, s, e))
-        assert (vals >= 0.3 - 1e-6).all() and (vals <= 1).all()
+        assert (vals >= 0.1 - 1e-6).all() and (vals <= 1).all()
         assert float(first[7]) <= vals.max() + 1e-4
 
 
@@ -144,7 +144,7 @@ def test_pipeline_with_bedtools_and_macs3_peaks(setup, tmp_path):
     n_peaks = sum(1 for l in peaks.read_text().splitlines() if l.startswith("chr"))
     assert n_peaks > 10
     cli = f"{sys.executable} -m seq2exp_cli call-elements " + " ".join(files) + \
-        f" --model {run} --cutoff 0.3 --min-length 1"
+        f" --model {run} --cutoff 0.1 --min-length 1"
     env = {**os.environ, "SEQ2EXP_PROGRESS": "0"}
     merged = subprocess.run(f"{cli} | bedtools merge -i -", shell=True, capture_output=True,
                             text=True, env=env, check=True)
