@@ -7,6 +7,11 @@
 - ``tiny_config``: the tiny Seq2Exp configuration of the unit tests;
   ``tiny_run``: the tiny model and schedule trained on the 20 kb windows of _fixtures.py.
 - ``one_thread``: one torch thread for the tests that ask for it (a shared machine).
+
+The suite runs under seq2exp's own thread rule, one thread for torch and numba, unless the
+environment says otherwise: the variables are set before torch or numba start their pools,
+so in-process commands (whose runner restores the environment after each call) never meet
+a numba pool of another size.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import os
 import subprocess
 import sys
 
-import pytest
-import torch
+for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 from typer.testing import CliRunner
 
 from _fixtures import W

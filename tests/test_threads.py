@@ -69,3 +69,29 @@ def test_pools_already_started_are_resized():
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stderr.split()[-2:] == ["2", "2"]
+
+
+def test_a_running_numba_pool_is_resized_not_renamed():
+    """numba re-reads NUMBA_NUM_THREADS at every compilation and refuses a value other than
+    its running pool's, so a command run in a process whose pool is up (a notebook, a test
+    runner) must resize the pool and leave the variable alone."""
+    code = ("import os, sys, numba, numpy as np\n"
+            "@numba.njit(parallel=True)\n"
+            "def f(x):\n"
+            "    s = 0.0\n"
+            "    for i in numba.prange(x.size):\n"
+            "        s += x[i]\n"
+            "    return s\n"
+            "f(np.ones(10))\n"  # the pool is launched here, at numba's default size
+            "from seq2exp_cli.cli import main\n"
+            "for args in (['inspect', '--help'], ['--threads', '1', 'inspect', '--help']):\n"
+            "    try:\n"
+            "        main(args)\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "g = numba.njit(lambda x: x + 1)\n"
+            "print(g(1), numba.get_num_threads(), file=sys.stderr)\n")
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.split()[-2:] == ["2", "1"]

@@ -67,7 +67,12 @@ def set_threads(requested: int | None = None) -> int:
     already imported (numba never above the pool it was started with).
     """
     n = resolve_threads(requested)
+    launched = _numba_threads_launched()
     for var in THREAD_VARS:
+        if var == "NUMBA_NUM_THREADS" and launched:
+            # numba re-reads this variable at every compilation and refuses a value other
+            # than its running pool's: resize the pool below instead
+            continue
         if requested is not None or _positive(os.environ.get(var)) is None:
             os.environ[var] = str(n)
     if "torch" in sys.modules:
@@ -77,6 +82,13 @@ def set_threads(requested: int | None = None) -> int:
     if "numba" in sys.modules:
         import numba
 
-        want = _positive(os.environ["NUMBA_NUM_THREADS"]) or n
+        want = n if launched and requested is not None else (
+            _positive(os.environ.get("NUMBA_NUM_THREADS")) or n)
         numba.set_num_threads(min(want, numba.config.NUMBA_NUM_THREADS))
     return n
+
+
+def _numba_threads_launched() -> bool:
+    """Tell whether numba's thread pool is already running in this process."""
+    par = sys.modules.get("numba.np.ufunc.parallel")
+    return bool(par is not None and getattr(par, "_is_initialized", False))
