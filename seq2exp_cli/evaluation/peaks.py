@@ -67,25 +67,13 @@ def signal_runs(track, regions: IntervalSet, chunk: int = CHUNK_BP) -> ScoredInt
     dict chrom -> (starts, ends, values)
         Run bounds (bp) and values; bases outside the runs are 0.
     """
-    out: ScoredIntervals = {}
-    for chrom, iv in regions.items():
-        ss, es, vs = [], [], []
-        for a, b in iv:
-            for lo in range(int(a), int(b), chunk):
-                hi = min(lo + chunk, int(b))
-                v = np.asarray(track.fetch(chrom, lo, hi), dtype=np.float64)
-                change = np.flatnonzero(v[1:] != v[:-1]) + 1
-                st = np.concatenate([[0], change])
-                en = np.concatenate([change, [v.size]])
-                val = v[st]
-                k = val != 0
-                ss.append(st[k] + lo)
-                es.append(en[k] + lo)
-                vs.append(val[k])
-        if ss:
-            out[chrom] = (np.concatenate(ss).astype(np.int64),
-                          np.concatenate(es).astype(np.int64), np.concatenate(vs))
-    return out
+    def runs(chrom, lo, hi):
+        v = np.asarray(track.fetch(chrom, lo, hi), dtype=np.float64)
+        change = np.flatnonzero(v[1:] != v[:-1]) + 1
+        st = np.concatenate([[0], change])
+        return st + lo, np.concatenate([change, [v.size]]) + lo, v[st]
+
+    return _chunked_runs(regions, chunk, runs)
 
 
 def abc_activity_runs(dnase, h3k27ac, regions: IntervalSet, half: int = 250, step: int = 10,
@@ -101,26 +89,36 @@ def abc_activity_runs(dnase, h3k27ac, regions: IntervalSet, half: int = 250, ste
     -------
     dict chrom -> (starts, ends, values), as :func:`signal_runs` (runs of 0 left out).
     """
+    def runs(chrom, lo, hi):
+        centre = np.arange(lo, hi, step) - lo + step // 2  # offset in [lo, hi)
+        c = np.minimum(centre, hi - lo - 1) + half  # index into the fetched values
+        means = []
+        for trk in (dnase, h3k27ac):
+            v = np.asarray(trk.fetch(chrom, lo - half, hi + half), dtype=np.float64)
+            cs = np.concatenate([[0.0], np.cumsum(v)])
+            means.append((cs[c + half] - cs[c - half]) / (2 * half))
+        st = np.arange(lo, hi, step)
+        return st, np.minimum(st + step, hi), np.sqrt(np.maximum(means[0], 0)
+                                                      * np.maximum(means[1], 0))
+
+    return _chunked_runs(regions, chunk, runs)
+
+
+def _chunked_runs(regions: IntervalSet, chunk: int, runs) -> ScoredIntervals:
+    """Gather the non-zero runs of ``runs(chrom, lo, hi)`` over ``regions``.
+
+    ``runs`` returns ``(starts, ends, values)`` for one chunk of at most ``chunk`` bp.
+    """
     out: ScoredIntervals = {}
     for chrom, iv in regions.items():
         ss, es, vs = [], [], []
         for a, b in iv:
             for lo in range(int(a), int(b), chunk):
-                hi = min(lo + chunk, int(b))
-                means = []
-                for trk in (dnase, h3k27ac):
-                    v = np.asarray(trk.fetch(chrom, lo - half, hi + half), dtype=np.float64)
-                    cs = np.concatenate([[0.0], np.cumsum(v)])
-                    centre = np.arange(lo, hi, step) - lo + step // 2  # offset in [lo, hi)
-                    c = np.minimum(centre, hi - lo - 1) + half  # index into v
-                    means.append((cs[c + half] - cs[c - half]) / (2 * half))
-                act = np.sqrt(np.maximum(means[0], 0) * np.maximum(means[1], 0))
-                st = np.arange(lo, hi, step)
-                en = np.minimum(st + step, hi)
-                k = act > 0
+                st, en, val = runs(chrom, lo, min(lo + chunk, int(b)))
+                k = val != 0
                 ss.append(st[k])
                 es.append(en[k])
-                vs.append(act[k])
+                vs.append(val[k])
         if ss:
             out[chrom] = (np.concatenate(ss).astype(np.int64),
                           np.concatenate(es).astype(np.int64), np.concatenate(vs))

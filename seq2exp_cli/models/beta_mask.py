@@ -261,7 +261,12 @@ def vote_beta_params(
     -------
     alpha, beta, mu : torch.Tensor, shape=(B, T)
     """
-    mu = (vote * mu_x + (1.0 - vote) * mu_s).clamp(eps, 1.0 - eps)
+    return _mean_concentration(vote * mu_x + (1.0 - vote) * mu_s, concentration, eps)
+
+
+def _mean_concentration(mu: torch.Tensor, concentration: float, eps: float):
+    """``(k mu, k (1 - mu), mu)`` with ``mu`` clipped to ``[eps, 1 - eps]``."""
+    mu = mu.clamp(eps, 1.0 - eps)
     return concentration * mu, concentration * (1.0 - mu), mu
 
 
@@ -287,8 +292,7 @@ def gate_beta_params(
     -------
     alpha, beta, mu : torch.Tensor, shape=(B, T)
     """
-    mu = (mu_x * gate).clamp(eps, 1.0 - eps)
-    return concentration * mu, concentration * (1.0 - mu), mu
+    return _mean_concentration(mu_x * gate, concentration, eps)
 
 
 def bernoulli_kl(mu: torch.Tensor, prior: float, eps: float = 1e-6) -> torch.Tensor:

@@ -95,16 +95,12 @@ def motif_scan(seq: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, bin_
     if backend == "numba" and not fast:
         raise ValueError("the 'numba' motif scanner needs numba, CPU tensors and float32/64 "
                          "weights; use backend='auto'")
-    if backend == "ref" or not fast:
+    finite = bool(torch.isfinite(weight).all()) and bool(torch.isfinite(bias).all())
+    if backend == "ref" or not fast or not finite:  # NaN propagates as max_pool1d's
         return motif_scan_ref(seq, weight, bias, bin_size)
     from ._embed_numba import motif_scan_numba  # compiles lazily, at first call
 
-    try:
-        return motif_scan_numba(seq, weight, bias, bin_size)
-    except ValueError:
-        if bool(torch.isfinite(weight).all()) and bool(torch.isfinite(bias).all()):
-            raise
-        return motif_scan_ref(seq, weight, bias, bin_size)  # NaN propagates as max_pool1d's
+    return motif_scan_numba(seq, weight, bias, bin_size)
 
 
 class SeqSignalEmbedding(nn.Module):

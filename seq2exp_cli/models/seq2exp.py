@@ -205,15 +205,14 @@ class Seq2Exp(nn.Module):
     def _beta_params(self, h: torch.Tensor, binned: torch.Tensor):
         """Combined Beta ``(alpha, beta)``, each ``(B, T)``, from generator output and signals."""
         cfg = self.cfg
-        if cfg.beta_product == "vote":
-            mu_s = signal_vote(binned.to(h.dtype if h.dtype == torch.float64 else torch.float32),
-                               self._vote_weights)
-            alpha, beta, _ = vote_beta_params(self.mask_head.mean(h), mu_s, cfg.sequence_vote,
-                                              cfg.mask_concentration)
-            return alpha, beta
-        if cfg.beta_product == "gate":
-            g = self.gate(binned.to(h.dtype if h.dtype == torch.float64 else torch.float32))
-            alpha, beta, _ = gate_beta_params(self.mask_head.mean(h), g, cfg.mask_concentration)
+        if cfg.beta_product in ("vote", "gate"):
+            s = binned.to(h.dtype if h.dtype == torch.float64 else torch.float32)
+            mu_x = self.mask_head.mean(h)
+            if cfg.beta_product == "vote":
+                alpha, beta, _ = vote_beta_params(mu_x, signal_vote(s, self._vote_weights),
+                                                  cfg.sequence_vote, cfg.mask_concentration)
+            else:
+                alpha, beta, _ = gate_beta_params(mu_x, self.gate(s), cfg.mask_concentration)
             return alpha, beta
         alpha_x, beta_x = self.mask_head(h)
         alpha_s, beta_s = signal_beta_params(
