@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -24,7 +25,7 @@ seq2exp call-elements --split test --top-bases 0.1 --merged | bedtools merge -i 
 def main(
     inputs: InputOptions,
     output: OutOpt = None,
-    cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default 0.5; 0.02 for the element scores of epinformer and abc, ABC's usual threshold).")] = None,
+    cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default: the cutoff the model was calibrated with at the end of training, else 0.5; 0.02 for the element scores of epinformer and abc, ABC's usual threshold).")] = None,
     min_length: Annotated[int, typer.Option("--min-length", help="Shortest element kept, bp.")] = 50,
     merge_gap: Annotated[int, typer.Option("--merge-gap", help="Join runs closer than this, bp.")] = 100,
     top_bases: Annotated[Optional[float], typer.Option("--top-bases", help="Keep only each gene's top fraction of bases (e.g. 0.1).")] = None,
@@ -37,11 +38,12 @@ def main(
     shard: ShardOpt = None,
 ) -> None:
     """Run the mask generator over each gene's window and write its elements as BED6+4."""
-    from ..inference.elements import gene_elements, write_elements
+    from ..inference.elements import cutoff_note, gene_elements, write_elements
     from ..shard import select_genes
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
+    logging.getLogger("seq2exp_cli.cli").info(cutoff_note(model, cutoff))
     idx = select_genes(source.genes, source.select(split, gene), chroms, shard,
                        source.chrom_sizes)
     df = gene_elements(source, model, indices=idx, cutoff=cutoff,

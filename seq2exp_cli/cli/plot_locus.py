@@ -106,15 +106,16 @@ def main(
     links: Annotated[Optional[Path], typer.Option(
         "--links", metavar="FILE", help="Draw the gene's `seq2exp call-links` rows as arcs "
         "(a TSV of call-links).", show_default=False)] = None,
-    cutoff: Annotated[float, typer.Option(
-        "--cutoff", metavar="NUMBER", help="Mask cutoff of the drawn elements.")] = 0.5,
+    cutoff: Annotated[Optional[float], typer.Option(
+        "--cutoff", metavar="NUMBER", help="Mask cutoff of the drawn elements (default: the "
+        "model's calibrated cutoff, else 0.5).", show_default=False)] = None,
 ) -> None:
     """Draw one gene's window: signals, contact, learned mask, elements, truth, gene models.
 
     Every track's y axis has its unit; blacklisted bases are shaded and left out of the
     y scales; truth elements are coloured by kind (one legend for the figure).
     """
-    from ..inference.elements import locus_view
+    from ..inference.elements import default_cutoff, locus_view
     from ..io.bed import read_bed, read_peaks
     from ..io.gene_models import read_gene_models
     from ..plot import figure_format, plot_locus
@@ -131,6 +132,8 @@ def main(
     model, source = model_and_source(inputs)
     if gene is None:
         gene = str(source.genes.iloc[_gene_for_region(source, *reg)]["gene_id"])
+    if cutoff is None:
+        cutoff = default_cutoff(model)
     view = locus_view(source, model, gene, cutoff)
     i = source.gene_index(gene)
     g = source.genes.iloc[i]

@@ -36,9 +36,34 @@ BED_HEADER = "#" + "\t".join(ELEMENT_COLUMNS)
 MASK_CUTOFF, SCORE_CUTOFF = 0.5, 0.02
 
 
-def default_cutoff(net) -> float:
-    """Return the default element cutoff of a model (:data:`MASK_CUTOFF` or :data:`SCORE_CUTOFF`)."""
+def default_cutoff(model) -> float:
+    """Return the default element cutoff of a model.
+
+    ``model`` a :class:`~seq2exp_cli.models.checkpoint.TrainedModel` (or a bare network):
+    the cutoff calibrated at the end of training when its metadata holds one
+    (``element_cutoff``, :mod:`.calibrate`), else :data:`MASK_CUTOFF` on a mask and
+    :data:`SCORE_CUTOFF` on the element scores of EPInformer and ABC.
+    """
+    meta = getattr(model, "meta", None)
+    if isinstance(meta, dict) and meta.get("element_cutoff") is not None:
+        return float(meta["element_cutoff"])
+    net = getattr(model, "net", model)
     return SCORE_CUTOFF if net.scores_elements else MASK_CUTOFF
+
+
+def cutoff_note(model, cutoff: float | None) -> str:
+    """One line for the log: which cutoff elements are called at, and where it came from."""
+    if cutoff is not None:
+        return f"elements: mask >= {cutoff:g} (--cutoff)"
+    meta = getattr(model, "meta", None) or {}
+    value = default_cutoff(model)
+    if meta.get("element_cutoff") is not None:
+        rule = meta.get("element_cutoff_rule") or {}
+        q = rule.get("quantile")
+        extra = f", the {q:g} quantile of its accessible regions" if q is not None else ""
+        return (f"elements: mask >= {value:.4g}, the model's calibrated cutoff (validation "
+                f"genes{extra}); --cutoff to change")
+    return f"elements: mask >= {value:g} (the default; --cutoff to change)"
 
 
 @torch.no_grad()
@@ -174,7 +199,7 @@ def gene_elements(
         Show a progress bar on stderr (when it is a terminal).
     """
     if cutoff is None:
-        cutoff = default_cutoff(model.net)
+        cutoff = default_cutoff(model)
     rows = []
     cover: dict[str, np.ndarray] = {}
     for w, lo, m in gene_masks(source, model, indices, batch_size, progress):
@@ -206,7 +231,7 @@ def gene_elements(
     return df
 
 
-def locus_view(source: WindowSource, model, gene: str, cutoff: float = 0.5,
+def locus_view(source: WindowSource, model, gene: str, cutoff: float | None = None,
                min_length: int = 50, merge_gap: int = 100) -> dict:
     """Everything :func:`seq2exp_cli.plot.plot_locus` draws for one gene, in genome orientation.
 
@@ -219,7 +244,8 @@ def locus_view(source: WindowSource, model, gene: str, cutoff: float = 0.5,
     gene : str
         Gene id or name.
     cutoff, min_length, merge_gap
-        As :func:`gene_elements`, for the drawn elements.
+        As :func:`gene_elements`, for the drawn elements (``cutoff`` None: the model's
+        :func:`default_cutoff`).
 
     Returns
     -------
@@ -228,6 +254,8 @@ def locus_view(source: WindowSource, model, gene: str, cutoff: float = 0.5,
         ``signals`` (name -> per-bp array), ``mask`` (per bp) and ``elements`` (a DataFrame
         of chrom, start, end): the keyword arguments of ``plot_locus``.
     """
+    if cutoff is None:
+        cutoff = default_cutoff(model)
     i = source.gene_index(gene)
     (w, lo, mask), = list(gene_masks(source, model, [i], progress=False))
     sig = w.to_genome(w.signals)[lo - w.start: lo + len(mask) - w.start]

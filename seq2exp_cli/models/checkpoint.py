@@ -37,7 +37,7 @@ from .registry import build_model, config_from_dict, model_type_of
 from .seq2exp import Seq2Exp
 
 __all__ = ["TrainedModel", "bundled_weights", "checkpoint_paths", "find_model_dir",
-           "load_model", "save_model", "sha256_file"]
+           "load_model", "save_model", "sha256_file", "update_meta"]
 
 FORMAT = "seq2exp-model"
 FORMAT_VERSION = 1
@@ -177,6 +177,27 @@ def save_model(
         "seq2exp_version": __version__,
         "torch_version": torch.__version__,
     }
+    with atomic_path(config) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    return config
+
+
+def update_meta(path: str | os.PathLike, **items: Any) -> Path:
+    """Add or replace entries of a saved checkpoint's ``meta`` (the weights are untouched).
+
+    ``path`` as for :func:`load_model` (a run folder means its ``best/``).  The config is
+    rewritten atomically.  Returns the config path.
+    """
+    p = Path(path)
+    _, config = checkpoint_paths(p if p.suffix in (".safetensors", ".json") else find_model_dir(p))
+    doc = json.loads(config.read_text())
+    meta = dict(doc.get("meta") or {})
+    meta.update(items)
+    try:
+        json.dumps(meta)
+    except TypeError as exc:
+        raise Seq2ExpError(f"checkpoint metadata is not JSON-serialisable: {exc}") from exc
+    doc["meta"] = meta
     with atomic_path(config) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return config

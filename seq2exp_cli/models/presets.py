@@ -3,10 +3,10 @@
 ``paper``, ``paper-hard``
     The authors' two runs, exactly as their reference code trains them.
 ``cpu``, ``cpu-hard``
-    Small enough for two CPU cores, with this project's mask (issue 11): the vote-form Beta
-    (the generator, which reads the sequence, holds 60 % of the concentration; the
-    scale-free signals vote with the rest), the Bernoulli information term (prior rate 5 %)
-    and the additive contact-weighted readout, so every token's mask reaches the loss.
+    Small enough for two CPU cores, with this project's mask (issue 11; docs/models.md):
+    the gate form (the Beta mean is the generator's sequence score times an accessibility
+    gate of DNase/ATAC), the Bernoulli information term (prior rate 0.5, weight 0.1) and
+    the additive contact-weighted readout, so every token's mask reaches the loss.
 ``cpu-paper``, ``cpu-paper-hard``
     The same small networks with the paper's mask (the ``cpu`` presets before issue 11).
 ``gpu``, ``gpu-hard``

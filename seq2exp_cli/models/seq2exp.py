@@ -451,6 +451,17 @@ class Seq2Exp(nn.Module):
         return force_regions(mean, self._token_blacklist(blacklist, B, L), None)
 
     @torch.no_grad()
+    def mask_and_gate(self, seq, signals, blacklist=None):
+        """The Beta-mean mask (as :meth:`generate_mask`) and the gate form's accessibility
+        ``g``, both ``(B, T)`` float32; ``g`` is None unless ``beta_product == "gate"``."""
+        B, L = seq.shape
+        _, _, alpha, beta, binned = self._generate(seq, signals)
+        mean = force_regions(beta_mean(alpha, beta).float(), self._token_blacklist(blacklist, B, L),
+                             None)
+        g = self.gate(binned.float()).float() if self.cfg.beta_product == "gate" else None
+        return mean, g
+
+    @torch.no_grad()
     def token_shares(
         self,
         seq: torch.Tensor,

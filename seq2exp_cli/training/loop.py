@@ -245,6 +245,8 @@ def train(
         # no validation genes: the last weights are the selection
         with atomic_dir(run / "best", overwrite=True) as tmp:
             save_model(tmp, model, model_cfg, {"step": step, "val": None, "store": str(store.path)})
+    if rank0 and step >= train_cfg.steps:
+        calibrate_best(run, store, val_idx, dev, train_cfg.batch_size)
     test_idx = store.indices("test")
     if rank0 and step >= train_cfg.steps and len(test_idx):
         from ..models.checkpoint import load_model
@@ -257,6 +259,30 @@ def train(
     if ddp is not None:
         torch.distributed.destroy_process_group()
     return run
+
+
+def calibrate_best(run: Path, store: Store, val_idx, device, batch_size: int) -> float | None:
+    """Record the element cutoff of ``run/best`` calibrated on the validation genes.
+
+    Only gate-form Seq2Exp models get one (:mod:`seq2exp_cli.inference.calibrate`); the
+    cutoff and its rule go into the checkpoint's metadata, where ``call-elements`` finds it.
+    Returns the cutoff (None when none was recorded).
+    """
+    from ..inference.calibrate import calibrate_cutoff
+    from ..models.checkpoint import load_model, update_meta
+
+    if not len(val_idx):
+        return None
+    best = load_model(run / "best", device=device)
+    got = calibrate_cutoff(store, best, val_idx, batch_size=batch_size)
+    if got is None:
+        return None
+    update_meta(run / "best", **got)
+    log.info("element cutoff %.4f: the %g quantile of the mask over %s accessible regions "
+             "of the validation genes (recorded in %s)", got["element_cutoff"],
+             got["element_cutoff_rule"]["quantile"], f"{got['element_cutoff_rule']['n_regions']:,}",
+             run / "best" / "config.json")
+    return got["element_cutoff"]
 
 
 #: ridge penalties tried by :func:`fit_closed_form`, chosen by validation MSE
