@@ -136,9 +136,10 @@ def call_elements(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | 
 
 
 def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None = None,
-               split: str | None = None, cutoff: float = 0.5, min_length: int = 50,
+               split: str | None = None, cutoff: float | None = None, min_length: int = 50,
                merge_gap: int = 100, min_score: float = 0.0, cell_type: str = "seq2exp",
-               batch_size: int = 8, progress: bool = True, **inputs: Any) -> pd.DataFrame:
+               batch_size: int = 8, progress: bool = True, candidates=None,
+               **inputs: Any) -> pd.DataFrame:
     """Link every gene's learned elements to it, scored by their share of its enhancer drive.
 
     Parameters
@@ -149,6 +150,9 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
         As :func:`predict`.
     cutoff, min_length, merge_gap, min_score, cell_type
         As ``seq2exp call-links`` (:func:`seq2exp_cli.inference.links.gene_links`).
+    candidates : path or pd.DataFrame, optional
+        Candidate elements to score instead of the mask's runs (``--candidates``): a BED
+        or narrowPeak path, or a frame with ``chrom, start, end``.
 
     Returns
     -------
@@ -160,9 +164,14 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
     from .inference.links import gene_links
 
     source = open_source(model, store, **inputs)
+    if candidates is not None and not isinstance(candidates, pd.DataFrame):
+        from .io.bed import read_bed
+
+        candidates = read_bed(candidates)
     return gene_links(source, model, indices=source.select(split, gene_ids), cutoff=cutoff,
                       min_length=min_length, merge_gap=merge_gap, min_score=min_score,
-                      cell_type=cell_type, batch_size=batch_size, progress=progress)
+                      cell_type=cell_type, batch_size=batch_size, progress=progress,
+                      candidates=candidates)
 
 
 def preprocess(out: str | os.PathLike, *, dnase=None, h3k27ac=None, tracks=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,6 +17,7 @@ READS_INPUTS = True
 EXAMPLES = """
 seq2exp call-links > links.tsv               # needs a model with the additive readout
 seq2exp call-links --store store/ --model run/ --bedpe links.bedpe -o links.tsv
+seq2exp call-links --candidates peaks.narrowPeak -o links.tsv   # score every peak, as ABC
 seq2exp compare-peaks --links links.tsv --crispri truth_crispri.tsv --genes genes.tsv
 """
 
@@ -25,7 +27,8 @@ def main(
     inputs: InputOptions,
     output: OutOpt = None,
     bedpe: Annotated[Optional[Path], typer.Option("--bedpe", help="Also write the links as BEDPE (element, TSS) for IGV's interaction track.", callback=writable_output)] = None,
-    cutoff: Annotated[float, typer.Option(help="Minimum mask value of an element's bases.")] = 0.5,
+    cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default: the model's calibrated cutoff, else 0.5).")] = None,
+    candidates: Annotated[Optional[Path], typer.Option("--candidates", metavar="BED", help="Score these candidate elements (BED or narrowPeak: MACS3 peaks, ENCODE cCREs) as ABC does, every candidate in a gene's window whatever its mask, instead of the mask's own elements.", show_default=False)] = None,
     min_score: Annotated[float, typer.Option("--min-score", help="Drop links whose Score (the element's share of the gene's predicted enhancer drive) is lower.")] = 0.0,
     min_length: Annotated[int, typer.Option("--min-length", help="Shortest element kept, bp.")] = 50,
     merge_gap: Annotated[int, typer.Option("--merge-gap", help="Join runs closer than this, bp.")] = 100,
@@ -35,14 +38,24 @@ def main(
     batch_size: BatchOpt = 8,
 ) -> None:
     """Score each gene's learned elements by their share of its predicted enhancer drive."""
+    from ..inference.elements import cutoff_note
     from ..inference.links import gene_links
     from ..io.links import write_bedpe, write_links
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
+    cand = None
+    if candidates is not None:
+        from ..io.bed import read_bed
+
+        cand = read_bed(candidates)
+        logging.getLogger("seq2exp_cli.cli").info(
+            "links: scoring %s candidate elements of %s", f"{len(cand):,}", candidates)
+    else:
+        logging.getLogger("seq2exp_cli.cli").info(cutoff_note(model, cutoff))
     df = gene_links(source, model, indices=source.select(split, gene), cutoff=cutoff,
                     min_length=min_length, merge_gap=merge_gap, min_score=min_score,
-                    batch_size=batch_size, cell_type=cell_type)
+                    batch_size=batch_size, cell_type=cell_type, candidates=cand)
     write_links(df, output)
     if bedpe is not None:
         write_bedpe(df, bedpe)

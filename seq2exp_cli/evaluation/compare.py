@@ -377,8 +377,9 @@ def compare_peaks_files(
         raise InputError("give learned elements as --elements BED or --mask bigWig, not both")
     if peaks is not None and call_peaks:
         raise InputError("give --peaks FILE or --call-peaks, not both")
-    if elements is None and mask is None and peaks is None and not call_peaks:
-        raise InputError("nothing to compare: give --elements/--mask and --peaks/--call-peaks")
+    if elements is None and mask is None and peaks is None and not call_peaks and links is None:
+        raise InputError("nothing to compare: give --elements/--mask and --peaks/--call-peaks, "
+                         "or --links with --crispri")
     if call_peaks and dnase is None:
         raise InputError("--call-peaks needs --dnase DNASE.bw (the signal MACS3 calls on)")
     sizes = read_chrom_sizes(chrom_sizes) if chrom_sizes is not None else None

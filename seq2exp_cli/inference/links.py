@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..progress import progress_bar
 from ..store.windows import WindowSource
-from .elements import mask_intervals
+from .elements import default_cutoff, mask_intervals
 
 from ..io.links import LINK_COLUMNS
 
@@ -64,10 +64,10 @@ def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
             bar.advance(task, len(chunk))
 
 
-def gene_links(source: WindowSource, model, indices=None, cutoff: float = 0.5,
+def gene_links(source: WindowSource, model, indices=None, cutoff: float | None = None,
                min_length: int = 50, merge_gap: int = 100, min_score: float = 0.0,
                batch_size: int = 8, cell_type: str = "seq2exp",
-               progress: bool = True) -> pd.DataFrame:
+               progress: bool = True, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
     """Element–gene links of every gene (or of ``indices``), sorted by position.
 
     Parameters
@@ -78,9 +78,15 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float = 0.5,
         From :func:`seq2exp_cli.models.checkpoint.load_model`; a Seq2Exp model with the
         additive readout (``cfg.readout == "additive"``).
     cutoff, min_length, merge_gap : float, int, int
-        Element calling, as in :func:`seq2exp_cli.elements.call_elements`.
+        Element calling, as in :func:`seq2exp_cli.inference.elements.gene_elements`
+        (``cutoff`` None: the model's :func:`~.elements.default_cutoff`).
     min_score : float
         Links with a lower Score are dropped.
+    candidates : pd.DataFrame, optional
+        Candidate elements (``chrom, start, end``: MACS3 peaks, ENCODE cCREs), scored
+        instead of the mask's runs, as ABC scores its candidates: every candidate in the
+        gene's window gets a link whose Score is the model's share of the drive over its
+        bases, whatever its mask (``cutoff`` is then not used).
     cell_type : str
         The ``CellType`` column.
 
@@ -96,13 +102,20 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float = 0.5,
         raise Seq2ExpError(
             "this model scores no element-gene links (it has no additive readout); use a model "
             "trained with the cpu presets (readout=additive), e.g. the bundled one")
+    if cutoff is None:
+        cutoff = default_cutoff(model)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     half = cfg.promoter_bp // 2
     rows = []
+    by_chrom = (_by_chrom(candidates, source.chrom_sizes) if candidates is not None else None)
     for w, lo, m, share, contact in _gene_tracks(source, model, idx, batch_size, progress):
         g = source.genes.iloc[w.index]
         tss = int(g["tss"])
-        for s, e in mask_intervals(m, cutoff, min_length, merge_gap):
+        if by_chrom is None:
+            runs = mask_intervals(m, cutoff, min_length, merge_gap)
+        else:
+            runs = _window_candidates(by_chrom, w.chrom, lo, lo + len(m))
+        for s, e in runs:
             a, z = lo + int(s), lo + int(e)
             if a < tss + half and z > tss - half:  # the gene's own promoter: the head's
                 continue
@@ -118,6 +131,42 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float = 0.5,
     df = df.rename(columns={"chr": "chrom"})
     df = sort_intervals(df).rename(columns={"chrom": "chr"})
     return df.reset_index(drop=True)
+
+
+def _by_chrom(candidates: pd.DataFrame, sizes) -> dict[str, np.ndarray]:
+    """Map canonical chrom -> (n, 2) int64 [start, end) of the candidates, sorted by start.
+
+    ``1`` and ``chr1`` alike; chromosomes the genome lacks are left out.
+    """
+    from ..io.chroms import ChromNames
+
+    names = ChromNames(sizes)
+    out: dict[str, list] = {}
+    for chrom, df in candidates.groupby(candidates["chrom"].astype(str), sort=False):
+        canon = names.get(chrom)
+        if canon is not None:
+            out.setdefault(canon, []).append(df[["start", "end"]].to_numpy(np.int64))
+    res = {}
+    for chrom, parts in out.items():
+        iv = np.concatenate(parts)
+        res[chrom] = iv[np.argsort(iv[:, 0], kind="stable")]
+    return res
+
+
+def _window_candidates(by_chrom: dict[str, np.ndarray], chrom: str, lo: int, hi: int
+                       ) -> np.ndarray:
+    """Return the candidates overlapping ``[lo, hi)`` as window offsets, clipped, (n, 2)."""
+    iv = by_chrom.get(chrom)
+    if iv is None or not len(iv):
+        return np.zeros((0, 2), dtype=np.int64)
+    # candidates are short: any that overlaps starts after lo - the longest one
+    longest = int((iv[:, 1] - iv[:, 0]).max())
+    a = np.searchsorted(iv[:, 0], lo - longest, side="left")
+    b = np.searchsorted(iv[:, 0], hi, side="left")
+    sel = iv[a:b]
+    sel = sel[(sel[:, 1] > lo) & (sel[:, 0] < hi)]
+    out = np.clip(sel - lo, 0, hi - lo)
+    return out[out[:, 1] > out[:, 0]]
 
 
 __all__ = ["LINK_COLUMNS", "gene_links"]
