@@ -9,7 +9,8 @@ Run on the ``train`` simulation (598 genes)::
     python benchmarks/bench_predict.py --store store --data sim --threads 1 --batch-size 8
 
 Each mode (``--modes``, default all four) runs the library functions the commands call
-(:func:`seq2exp_cli.predict.predict`, :func:`seq2exp_cli.elements.call_elements`) on a
+(:func:`seq2exp_cli.inference.predict.predict_expression`,
+:func:`seq2exp_cli.inference.elements.gene_elements`) on a
 window source opened as the commands open it: the store (``--store``) or the raw files of
 ``--data`` (``genome.fa``, ``genes.tsv``, ``dnase.bw``, ``h3k27ac.bw``, ``contacts.hic``
 and ``blacklist.bed`` when present).  One gene is run first, untimed, so that numba's
@@ -103,28 +104,30 @@ def instrument(net, source, timer: StageTimer) -> None:
         mamba_mod._bench_wrapped = True
 
 
-def open_sources(args, cfg):
-    from seq2exp_cli.cli.sources import open_source
+def open_sources(args, model):
+    from seq2exp_cli.api import open_source
 
     if args.mode_source == "store":
-        return open_source(args.store, None, None, None, None, None, None, None, None,
-                           cfg.window_bp, needed=tuple(cfg.signal_names))
+        return open_source(model, args.store)
     d = args.data
     bl = d / "blacklist.bed"
-    return open_source(None, d / "genes.tsv", d / "genome.fa", d / "dnase.bw", d / "h3k27ac.bw",
-                       None, d / "contacts.hic", None, bl if bl.exists() else None,
-                       cfg.window_bp, args.resolution, "VC", tuple(cfg.signal_names))
+    return open_source(model, None, genes=d / "genes.tsv", fasta=d / "genome.fa",
+                       dnase=d / "dnase.bw", h3k27ac=d / "h3k27ac.bw", hic=d / "contacts.hic",
+                       blacklist=bl if bl.exists() else None, resolution=args.resolution,
+                       normalization="VC", quiet=True)
 
 
-def run_mode(mode: str, args, net, cfg, dev, timer: StageTimer) -> dict:
+def run_mode(mode: str, args, model, timer: StageTimer) -> dict:
     import numpy as np
 
-    from seq2exp_cli.elements import call_elements, write_elements
-    from seq2exp_cli.predict import predict, write_tsv
+    from seq2exp_cli.inference.elements import gene_elements, write_elements
+    from seq2exp_cli.inference.predict import predict_expression
+    from seq2exp_cli.io.tables import write_tsv
 
+    net = model.net
     args.mode_source = mode.split("-")[1]
     t_open = time.perf_counter()
-    source = open_sources(args, cfg)
+    source = open_sources(args, model)
     t_open = time.perf_counter() - t_open
     n = len(source) if args.genes is None else min(args.genes, len(source))
     idx = np.arange(n)
@@ -133,10 +136,10 @@ def run_mode(mode: str, args, net, cfg, dev, timer: StageTimer) -> dict:
 
     def run(indices):
         if elements:
-            return call_elements(source, net, cfg, dev, indices=indices, batch_size=args.batch_size,
-                                 show_progress=False)
-        return predict(source, net, cfg, dev, indices=indices, batch_size=args.batch_size,
-                       show_progress=False)
+            return gene_elements(source, model, indices=indices, batch_size=args.batch_size,
+                                 progress=False)
+        return predict_expression(source, model, indices=indices, batch_size=args.batch_size,
+                                  progress=False)
 
     run(idx[:1])  # warm-up: numba compile / cache load, first allocations
     results = []
@@ -215,13 +218,13 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
-    from seq2exp_cli.predict import load_predictor
+    from seq2exp_cli.api import load_model
 
-    net, cfg, _meta, dev = load_predictor(args.model, "cpu")
+    model = load_model(args.model, device="cpu")
     timer = StageTimer()
     rows = []
     for mode in modes:
-        rows.append(run_mode(mode, args, net, cfg, dev, timer))
+        rows.append(run_mode(mode, args, model, timer))
         print(f"# {mode}: {rows[-1]['median']['genes_per_s']:.1f} genes/s "
               f"(load {rows[-1]['median']['load_before']:.2f})", file=sys.stderr, flush=True)
 

@@ -32,10 +32,10 @@ def main(argv=None) -> None:
     import numpy as np
     import torch
 
-    from seq2exp_cli.models.config import preset
+    from seq2exp_cli.models.presets import preset
     from seq2exp_cli.models.seq2exp import Seq2Exp
     from seq2exp_cli.store import Store
-    from seq2exp_cli.training.batches import to_tensors
+    from seq2exp_cli.inference.forward import to_tensors
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
