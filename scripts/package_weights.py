@@ -36,6 +36,8 @@ def main(run: Path, work: Path, out: Path) -> None:
         "weights_sha256": sha256_file(out / "model.safetensors"),
         "selected_step": cfg["meta"].get("step"),
         "validation": cfg["meta"].get("val"),
+        "element_cutoff": cfg["meta"].get("element_cutoff"),
+        "element_cutoff_rule": cfg["meta"].get("element_cutoff_rule"),
         "model_config": cfg["model_config"],
         "train_config": run_info["train"],
         "training_data": {

@@ -27,6 +27,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# IGV and a virtual display: optional (tests/test_igv.py loads the session in the real IGV
+# in batch mode, and skips without them); installed where apt and root allow, as Debian's
+# igv with --no-install-recommends (about 30 s).  SEQ2EXP_NO_IGV=1 skips this.
+if [ -z "${SEQ2EXP_NO_IGV:-}" ] && { ! command -v igv >/dev/null 2>&1 \
+     || ! command -v xvfb-run >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: apt-get install igv xvfb xauth (optional: the IGV batch test)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends igv xvfb xauth >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 \
+           && apt-get install -y -q --no-install-recommends igv xvfb xauth >/dev/null 2>&1; } \
+      || echo "setup: igv could not be installed; the IGV batch test will skip" >&2
+  else
+    echo "setup: igv/xvfb-run not found (optional): the IGV batch test will skip" >&2
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV" >&2
   "$PYTHON" -m venv "$VENV"
