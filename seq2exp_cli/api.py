@@ -139,7 +139,7 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
                split: str | None = None, cutoff: float | None = None, min_length: int = 50,
                merge_gap: int = 100, min_score: float = 0.0, cell_type: str = "seq2exp",
                batch_size: int = 8, progress: bool = True, candidates=None,
-               **inputs: Any) -> pd.DataFrame:
+               score: str = "share", **inputs: Any) -> pd.DataFrame:
     """Link every gene's learned elements to it, scored by their share of its enhancer drive.
 
     Parameters
@@ -153,6 +153,8 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
     candidates : path or pd.DataFrame, optional
         Candidate elements to score instead of the mask's runs (``--candidates``): a BED
         or narrowPeak path, or a frame with ``chrom, start, end``.
+    score : {"share", "mask-abc"}
+        What a link's Score is (``--score``; :func:`seq2exp_cli.inference.links.gene_links`).
 
     Returns
     -------
@@ -171,7 +173,7 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
     return gene_links(source, model, indices=source.select(split, gene_ids), cutoff=cutoff,
                       min_length=min_length, merge_gap=merge_gap, min_score=min_score,
                       cell_type=cell_type, batch_size=batch_size, progress=progress,
-                      candidates=candidates)
+                      candidates=candidates, score=score)
 
 
 def preprocess(out: str | os.PathLike, *, dnase=None, h3k27ac=None, tracks=None,

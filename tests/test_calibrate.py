@@ -167,3 +167,42 @@ def test_candidate_links_score_every_candidate_by_its_share(setup, tmp_path):
             assert row.Score.iloc[0] == pytest.approx(total, rel=1e-3, abs=1e-6)
     got = set(zip(links.TargetGeneEnsembl_ID.astype(str), links.start, links.end))
     assert got == expected and len(expected) >= 3
+
+
+def test_mask_abc_links_are_mask_times_abc_over_the_genes_sum(setup, tmp_path):
+    _, store, run = setup
+    cand = tmp_path / "cand.bed"
+    cand.write_text("chr1\t30000\t30400\nchr1\t14500\t15600\nchr1\t33000\t33500\n"
+                    "chr22\t20000\t20300\nchr22\t23000\t23200\n")
+    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
+                                 "--device", "cpu", "--candidates", str(cand),
+                                 "--score", "mask-abc"])
+    assert r.exit_code == 0, (r.output, r.exception)
+    links = pd.read_csv(io.StringIO(r.stdout), sep="\t")
+    st = Store(store)
+    net, cfg, _ = load_model(run / "best", device="cpu")
+    names = list(cfg.signal_names)
+    assert len(links) >= 4
+    for gid, sub in links.groupby("TargetGeneEnsembl_ID"):
+        i = st.gene_index(gid)
+        w = st.window(i, cfg.window_bp)
+        b = st.batch([i], cfg.window_bp)
+        mask = net.generate_mask(torch.from_numpy(b["seq"]).long(),
+                                 torch.from_numpy(b["signals"]).float(),
+                                 torch.from_numpy(b["blacklist"]))[0].numpy()
+        mask = w.to_genome(np.repeat(mask, cfg.bin_size))
+        sig = {n: w.to_genome(b["signals"][0][:, names.index(n)]) for n in names}
+        raw = []
+        for row in sub.itertuples(index=False):
+            bases = range(row.start - w.start, row.end - w.start)
+            m = np.mean([mask[x] for x in bases])
+            dn = np.mean([sig["dnase"][x] for x in bases])
+            ac = np.mean([sig["h3k27ac"][x] for x in bases])
+            c = 10.0 ** sig["contact"][(row.start + row.end) // 2 - w.start] - 1.0
+            raw.append(m * np.sqrt(dn * ac) * c)
+            assert row.mean_mask == pytest.approx(m, abs=6e-5)  # written with 4 decimals
+        raw = np.array(raw)
+        np.testing.assert_allclose(sub.Score.to_numpy(), raw / raw.sum(), rtol=1e-3, atol=1e-6)
+    bad = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
+                                   "--score", "abc"])
+    assert bad.exit_code != 0 and "unknown link score 'abc'" in str(bad.exception)

@@ -18,6 +18,7 @@ EXAMPLES = """
 seq2exp call-links > links.tsv               # needs a model with the additive readout
 seq2exp call-links --store store/ --model run/ --bedpe links.bedpe -o links.tsv
 seq2exp call-links --candidates peaks.narrowPeak -o links.tsv   # score every peak, as ABC
+seq2exp call-links --candidates peaks.narrowPeak --score mask-abc -o links.tsv
 seq2exp compare-peaks --links links.tsv --crispri truth_crispri.tsv --genes genes.tsv
 """
 
@@ -29,6 +30,7 @@ def main(
     bedpe: Annotated[Optional[Path], typer.Option("--bedpe", help="Also write the links as BEDPE (element, TSS) for IGV's interaction track.", callback=writable_output)] = None,
     cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default: the model's calibrated cutoff, else 0.5).")] = None,
     candidates: Annotated[Optional[Path], typer.Option("--candidates", metavar="BED", help="Score these candidate elements (BED or narrowPeak: MACS3 peaks, ENCODE cCREs) as ABC does, every candidate in a gene's window whatever its mask, instead of the mask's own elements.", show_default=False)] = None,
+    score: Annotated[str, typer.Option("--score", metavar="share|mask-abc", help="What a link's Score is: 'share', the element's share of the model's predicted drive; 'mask-abc', ABC's activity x contact weighted by the element's mean mask, normalised over the gene's links.")] = "share",
     min_score: Annotated[float, typer.Option("--min-score", help="Drop links whose Score (the element's share of the gene's predicted enhancer drive) is lower.")] = 0.0,
     min_length: Annotated[int, typer.Option("--min-length", help="Shortest element kept, bp.")] = 50,
     merge_gap: Annotated[int, typer.Option("--merge-gap", help="Join runs closer than this, bp.")] = 100,
@@ -55,7 +57,7 @@ def main(
         logging.getLogger("seq2exp_cli.cli").info(cutoff_note(model, cutoff))
     df = gene_links(source, model, indices=source.select(split, gene), cutoff=cutoff,
                     min_length=min_length, merge_gap=merge_gap, min_score=min_score,
-                    batch_size=batch_size, cell_type=cell_type, candidates=cand)
+                    batch_size=batch_size, cell_type=cell_type, candidates=cand, score=score)
     write_links(df, output)
     if bedpe is not None:
         write_bedpe(df, bedpe)

@@ -28,13 +28,20 @@ from .elements import default_cutoff, mask_intervals
 from ..io.links import LINK_COLUMNS
 
 
+#: tracks whose geometric mean is ABC's activity (``--score mask-abc``), when the model has them
+ABC_TRACKS = ("dnase", "h3k27ac")
+#: what a link's Score is: the model's share of the drive, or the mask-weighted ABC score
+SCORES = ("share", "mask-abc")
+
+
 def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
                  progress: bool) -> Iterator[tuple[object, int, np.ndarray, np.ndarray,
-                                                   np.ndarray]]:
-    """Yield ``(window, genome_start, mask_bp, share_bp, contact_bp)`` per gene.
+                                                   np.ndarray, np.ndarray]]:
+    """Yield ``(window, genome_start, mask_bp, share_bp, contact_bp, tracks_bp)`` per gene.
 
     All in genome orientation, clipped to the chromosome (share per bp = token share /
-    bin_size).
+    bin_size); ``tracks_bp`` is ``(k, n)``: the scale-free :data:`ABC_TRACKS` the model
+    reads (else its first non-contact track).
     """
     from ..store.windows import stack_windows
     from .forward import check_compatible, to_tensors
@@ -42,7 +49,10 @@ def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
     net, cfg, _ = model
     device = model.device
     sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")))
-    ci = list(cfg.signal_names).index("contact") if "contact" in cfg.signal_names else None
+    names = list(cfg.signal_names)
+    ci = names.index("contact") if "contact" in names else None
+    ti = [names.index(t) for t in ABC_TRACKS if t in names] or [
+        i for i, n in enumerate(names) if n != "contact"][:1]
     net.eval()
     with progress_bar(progress) as bar:
         task = bar.add_task("calling links", total=len(indices))
@@ -59,15 +69,17 @@ def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
                 lo, hi = max(w.start, 0), min(w.end, size)
                 cut = slice(lo - w.start, hi - w.start)
                 contact = (10.0 ** sig[j, :, ci] - 1.0) if ci is not None else np.ones(len(w.seq))
+                tracks = np.stack([w.to_genome(sig[j, :, k])[cut] for k in ti])
                 yield (w, lo, w.to_genome(m[j])[cut], w.to_genome(share[j])[cut],
-                       w.to_genome(contact)[cut])
+                       w.to_genome(contact)[cut], tracks)
             bar.advance(task, len(chunk))
 
 
 def gene_links(source: WindowSource, model, indices=None, cutoff: float | None = None,
                min_length: int = 50, merge_gap: int = 100, min_score: float = 0.0,
                batch_size: int = 8, cell_type: str = "seq2exp",
-               progress: bool = True, candidates: pd.DataFrame | None = None) -> pd.DataFrame:
+               progress: bool = True, candidates: pd.DataFrame | None = None,
+               score: str = "share") -> pd.DataFrame:
     """Element–gene links of every gene (or of ``indices``), sorted by position.
 
     Parameters
@@ -87,6 +99,12 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float | None =
         instead of the mask's runs, as ABC scores its candidates: every candidate in the
         gene's window gets a link whose Score is the model's share of the drive over its
         bases, whatever its mask (``cutoff`` is then not used).
+    score : {"share", "mask-abc"}
+        ``share``: the element's share of the model's predicted drive (above).
+        ``mask-abc``: ABC's score with the learned mask as a weight, ``mean mask x
+        sqrt(DNase x H3K27ac) x contact`` over the element, divided by its sum over the
+        gene's links, so the mask decides which accessible sites count and ABC's activity
+        and contact how much (docs/models.md: it ranks CRISPRi pairs above ABC alone).
     cell_type : str
         The ``CellType`` column.
 
@@ -102,31 +120,44 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float | None =
         raise Seq2ExpError(
             "this model scores no element-gene links (it has no additive readout); use a model "
             "trained with the cpu presets (readout=additive), e.g. the bundled one")
+    if score not in SCORES:
+        raise Seq2ExpError(f"unknown link score {score!r}; choose one of {', '.join(SCORES)}")
     if cutoff is None:
         cutoff = default_cutoff(model)
     idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     half = cfg.promoter_bp // 2
     rows = []
     by_chrom = (_by_chrom(candidates, source.chrom_sizes) if candidates is not None else None)
-    for w, lo, m, share, contact in _gene_tracks(source, model, idx, batch_size, progress):
+    for w, lo, m, share, contact, tracks in _gene_tracks(source, model, idx, batch_size,
+                                                         progress):
         g = source.genes.iloc[w.index]
         tss = int(g["tss"])
         if by_chrom is None:
             runs = mask_intervals(m, cutoff, min_length, merge_gap)
         else:
             runs = _window_candidates(by_chrom, w.chrom, lo, lo + len(m))
+        gene_rows = []
         for s, e in runs:
             a, z = lo + int(s), lo + int(e)
             if a < tss + half and z > tss - half:  # the gene's own promoter: the head's
                 continue
-            score = float(share[s:e].sum())
-            if score < min_score:
-                continue
+            c_mid, m_mean = float(contact[(s + e) // 2]), float(m[s:e].mean())
+            if score == "share":
+                value = float(share[s:e].sum())
+            else:  # ABC's activity x contact, weighted by the mask; normalised below
+                act = float(np.exp(np.mean(np.log(np.maximum(tracks[:, s:e].mean(1), 0.0)
+                                                  + 1e-12))))
+                value = m_mean * act * c_mid
             mid = (a + z) // 2
             name = str(g["name"] or g["gene_id"])
-            rows.append((w.chrom, a, z, f"{w.chrom}:{a}-{z}", "distal", name, tss,
-                         str(g["gene_id"]), int(mid - tss), float(contact[(s + e) // 2]),
-                         float(m[s:e].mean()), score, cell_type))
+            gene_rows.append([w.chrom, a, z, f"{w.chrom}:{a}-{z}", "distal", name, tss,
+                              str(g["gene_id"]), int(mid - tss), c_mid, m_mean, value,
+                              cell_type])
+        if score == "mask-abc":
+            total = sum(r[11] for r in gene_rows)
+            for r in gene_rows:
+                r[11] = r[11] / total if total > 0 else 0.0
+        rows += [tuple(r) for r in gene_rows if r[11] >= min_score]
     df = pd.DataFrame(rows, columns=LINK_COLUMNS)
     df = df.rename(columns={"chr": "chrom"})
     df = sort_intervals(df).rename(columns={"chrom": "chr"})
@@ -169,4 +200,4 @@ def _window_candidates(by_chrom: dict[str, np.ndarray], chrom: str, lo: int, hi:
     return out[out[:, 1] > out[:, 0]]
 
 
-__all__ = ["LINK_COLUMNS", "gene_links"]
+__all__ = ["ABC_TRACKS", "LINK_COLUMNS", "SCORES", "gene_links"]
