@@ -10,7 +10,8 @@
 # h3k27ac.bw); PEAKS: MACS3 narrowPeak of the same data set ("call" to call them here);
 # SPLIT: val or test.  Writes OUTPREFIX.{pred.tsv,eval.tsv,elements.bed,mask.bw,links.tsv,
 # cmp.tsv,cmp.md}, the links of every MACS3 peak as candidate (OUTPREFIX.clinks.tsv, scored
-# in OUTPREFIX.clinkscmp.{tsv,md}) and prints the summary line of
+# in OUTPREFIX.clinkscmp.{tsv,md}; with --score mask-abc OUTPREFIX.mlinks.tsv and
+# OUTPREFIX.mlinkscmp.{tsv,md}) and prints the summary line of
 # benchmarks/summarise_runs.py.  The mask's intervals are cut where call-elements cuts
 # them: at the model's calibrated cutoff when it records one, else 0.5.
 set -euo pipefail
@@ -37,4 +38,9 @@ seq2exp call-links --store "$store" --model "$run" --split "$split" --candidates
 seq2exp compare-peaks --links "$out.clinks.tsv" --crispri "$sim/truth_crispri.tsv" \
     --dnase "$sim/dnase.bw" --h3k27ac "$sim/h3k27ac.bw" --store "$store" --split "$split" \
     -o "$out.clinkscmp" > /dev/null
+seq2exp call-links --store "$store" --model "$run" --split "$split" --candidates "$peaks" \
+    --score mask-abc -o "$out.mlinks.tsv"
+seq2exp compare-peaks --links "$out.mlinks.tsv" --crispri "$sim/truth_crispri.tsv" \
+    --dnase "$sim/dnase.bw" --h3k27ac "$sim/h3k27ac.bw" --store "$store" --split "$split" \
+    -o "$out.mlinkscmp" > /dev/null
 python3 "$here/summarise_runs.py" --truth "$sim/truth.json" --split "$split" "$out"

@@ -5,7 +5,8 @@ expression Pearson and its ratio to the simulator's noise ceiling, the mask's bp
 against planted enhancers beside MACS3's, DNase's and ABC activity's, the coverage, the
 planted enhancers recalled and decoys touched at the mask cutoff, and the link AUPRC
 against the CRISPRi table beside ABC's: of the mask's own elements (``PREFIX.cmp.tsv``) and
-of every MACS3 peak as candidate (``PREFIX.clinkscmp.tsv``, when present).
+of every MACS3 peak as candidate (``PREFIX.clinkscmp.tsv``), and the mask-weighted ABC
+score on the same candidates (``PREFIX.mlinkscmp.tsv``), when present.
 
     python benchmarks/summarise_runs.py [--truth truth.json] [--split test] PREFIX...
 """
@@ -27,6 +28,7 @@ COLUMNS = [
     ("coverage_macs3", "coverage MACS3"), ("recall_mask", "enhancers recalled"),
     ("decoys_mask", "decoys touched, mask"), ("decoys_macs3", "decoys touched, MACS3"),
     ("links_mask", "link AUPRC seq2exp"), ("links_candidates", "seq2exp on MACS3 peaks"),
+    ("links_mask_abc", "mask x ABC on MACS3 peaks"),
     ("links_abc_hic", "ABC (Hi-C)"),
     ("links_abc_tracks", "ABC (power law)"), ("links_distance", "distance"),
 ]
@@ -62,9 +64,9 @@ def summarise(prefix: str, ceiling: float | None, split: str) -> dict:
         "links_abc_tracks": c.get(("ABC-tracks", "auprc", "all")),
         "links_distance": c.get(("distance", "auprc", "all")),
     }
-    if os.path.exists(f"{prefix}.clinkscmp.tsv"):
-        row["links_candidates"] = _report(f"{prefix}.clinkscmp.tsv").get(
-            ("seq2exp links", "auprc", "all"))
+    for key, name in (("links_candidates", "clinkscmp"), ("links_mask_abc", "mlinkscmp")):
+        if os.path.exists(f"{prefix}.{name}.tsv"):
+            row[key] = _report(f"{prefix}.{name}.tsv").get(("seq2exp links", "auprc", "all"))
     with open(f"{prefix}.eval.tsv") as fh:
         for r in csv.DictReader(fh, delimiter="\t"):
             if r.get("split") == split:

@@ -153,7 +153,7 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
     candidates : path or pd.DataFrame, optional
         Candidate elements to score instead of the mask's runs (``--candidates``): a BED
         or narrowPeak path, or a frame with ``chrom, start, end``.
-    score : {"share", "mask-abc"}
+    score : {"share", "mask-abc", "abc"}
         What a link's Score is (``--score``; :func:`seq2exp_cli.inference.links.gene_links`).
 
     Returns

@@ -204,5 +204,13 @@ def test_mask_abc_links_are_mask_times_abc_over_the_genes_sum(setup, tmp_path):
         raw = np.array(raw)
         np.testing.assert_allclose(sub.Score.to_numpy(), raw / raw.sum(), rtol=1e-3, atol=1e-6)
     bad = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
-                                   "--score", "abc"])
-    assert bad.exit_code != 0 and "unknown link score 'abc'" in str(bad.exception)
+                                   "--score", "nonsense"])
+    assert bad.exit_code != 0 and "unknown link score 'nonsense'" in str(bad.exception)
+    # --score abc is the same without the mask
+    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
+                                 "--device", "cpu", "--candidates", str(cand), "--score", "abc"])
+    plain = pd.read_csv(io.StringIO(r.stdout), sep="\t")
+    for gid, sub in plain.groupby("TargetGeneEnsembl_ID"):
+        weighted = links[links.TargetGeneEnsembl_ID == gid]
+        raw = weighted.Score.to_numpy() / np.maximum(weighted.mean_mask.to_numpy(), 1e-9)
+        np.testing.assert_allclose(sub.Score.to_numpy(), raw / raw.sum(), rtol=2e-3, atol=1e-5)

@@ -30,7 +30,7 @@ def main(
     bedpe: Annotated[Optional[Path], typer.Option("--bedpe", help="Also write the links as BEDPE (element, TSS) for IGV's interaction track.", callback=writable_output)] = None,
     cutoff: Annotated[Optional[float], typer.Option(help="Minimum mask value of an element's bases (default: the model's calibrated cutoff, else 0.5).")] = None,
     candidates: Annotated[Optional[Path], typer.Option("--candidates", metavar="BED", help="Score these candidate elements (BED or narrowPeak: MACS3 peaks, ENCODE cCREs) as ABC does, every candidate in a gene's window whatever its mask, instead of the mask's own elements.", show_default=False)] = None,
-    score: Annotated[str, typer.Option("--score", metavar="share|mask-abc", help="What a link's Score is: 'share', the element's share of the model's predicted drive; 'mask-abc', ABC's activity x contact weighted by the element's mean mask, normalised over the gene's links.")] = "share",
+    score: Annotated[str, typer.Option("--score", metavar="share|mask-abc|abc", help="What a link's Score is: 'share', the element's share of the model's predicted drive; 'mask-abc', ABC's activity x contact weighted by the element's mean mask, normalised over the gene's links; 'abc', the same without the mask (ABC itself, a baseline).")] = "share",
     min_score: Annotated[float, typer.Option("--min-score", help="Drop links whose Score (the element's share of the gene's predicted enhancer drive) is lower.")] = 0.0,
     min_length: Annotated[int, typer.Option("--min-length", help="Shortest element kept, bp.")] = 50,
     merge_gap: Annotated[int, typer.Option("--merge-gap", help="Join runs closer than this, bp.")] = 100,

@@ -31,7 +31,7 @@ from ..io.links import LINK_COLUMNS
 #: tracks whose geometric mean is ABC's activity (``--score mask-abc``), when the model has them
 ABC_TRACKS = ("dnase", "h3k27ac")
 #: what a link's Score is: the model's share of the drive, or the mask-weighted ABC score
-SCORES = ("share", "mask-abc")
+SCORES = ("share", "mask-abc", "abc")
 
 
 def _gene_tracks(source: WindowSource, model, indices, batch_size: int,
@@ -99,12 +99,13 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float | None =
         instead of the mask's runs, as ABC scores its candidates: every candidate in the
         gene's window gets a link whose Score is the model's share of the drive over its
         bases, whatever its mask (``cutoff`` is then not used).
-    score : {"share", "mask-abc"}
+    score : {"share", "mask-abc", "abc"}
         ``share``: the element's share of the model's predicted drive (above).
         ``mask-abc``: ABC's score with the learned mask as a weight, ``mean mask x
         sqrt(DNase x H3K27ac) x contact`` over the element, divided by its sum over the
         gene's links, so the mask decides which accessible sites count and ABC's activity
         and contact how much (docs/models.md: it ranks CRISPRi pairs above ABC alone).
+        ``abc``: the same without the mask, ABC itself on the same candidates (a baseline).
     cell_type : str
         The ``CellType`` column.
 
@@ -144,16 +145,16 @@ def gene_links(source: WindowSource, model, indices=None, cutoff: float | None =
             c_mid, m_mean = float(contact[(s + e) // 2]), float(m[s:e].mean())
             if score == "share":
                 value = float(share[s:e].sum())
-            else:  # ABC's activity x contact, weighted by the mask; normalised below
+            else:  # ABC's activity x contact (weighted by the mask); normalised below
                 act = float(np.exp(np.mean(np.log(np.maximum(tracks[:, s:e].mean(1), 0.0)
                                                   + 1e-12))))
-                value = m_mean * act * c_mid
+                value = (m_mean if score == "mask-abc" else 1.0) * act * c_mid
             mid = (a + z) // 2
             name = str(g["name"] or g["gene_id"])
             gene_rows.append([w.chrom, a, z, f"{w.chrom}:{a}-{z}", "distal", name, tss,
                               str(g["gene_id"]), int(mid - tss), c_mid, m_mean, value,
                               cell_type])
-        if score == "mask-abc":
+        if score != "share":
             total = sum(r[11] for r in gene_rows)
             for r in gene_rows:
                 r[11] = r[11] / total if total > 0 else 0.0
