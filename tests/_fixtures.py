@@ -100,3 +100,31 @@ def simulated_store(d: Path, seed: int, **options) -> Path:
                targets=sim / "cage.tsv", window_bp=20_000, resolution=5000,
                show_progress=False, **options)
     return d
+
+
+#: a tiny model of the ``cpu`` preset (the gate form with the additive readout)
+TINY_GATE = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1,
+                 n_layers_predictor=1, head_hidden=8, promoter_bp=1000,
+                 signal_names=("h3k27ac", "dnase", "contact"), steps=3, warmup=1,
+                 batch_size=2, eval_every=3, checkpoint_every=3, seed=1)
+
+
+def tiny_gate_run(tmp_path_factory):
+    """The tiny inputs, their store, and a 3-step ``cpu``-preset run on them.
+
+    Returns ``(inputs_dir, store, run, tracks)``.
+    """
+    from seq2exp_cli.models.presets import preset
+    from seq2exp_cli.store import preprocess
+    from seq2exp_cli.training.loop import train
+
+    d, _, tracks = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
+    store = tmp_path_factory.mktemp("st") / "store"
+    preprocess(store, fasta=d / "genome.fa", genes=d / "genes.tsv",
+               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
+               targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
+               resolution=RES, show_progress=False)
+    m, t = preset("cpu", **TINY_GATE)
+    run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu",
+                show_progress=False)
+    return d, store, run, tracks

@@ -24,28 +24,25 @@ from seq2exp_cli.models.beta_mask import promoter_token_span
 from seq2exp_cli.models.checkpoint import load_model, sha256_file, update_meta
 from seq2exp_cli.models.presets import preset
 from seq2exp_cli.models.seq2exp import Seq2Exp
-from seq2exp_cli.store import Store, preprocess
-from seq2exp_cli.training.loop import calibrate_best, train
+from seq2exp_cli.store import Store
+from seq2exp_cli.training.loop import calibrate_best
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import TINY_GATE, tiny_gate_run
 
-TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
-            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
-            steps=3, warmup=1, batch_size=2, eval_every=3, checkpoint_every=3, seed=1)
+TINY = TINY_GATE
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    d, _, _ = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
-    store = tmp_path_factory.mktemp("st") / "store"
-    preprocess(store, fasta=d / "genome.fa", genes=d / "genes.tsv",
-               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
-               targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
-               resolution=RES, show_progress=False)
-    m, t = preset("cpu", **TINY)
-    run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu",
-                show_progress=False)
-    return d, store, run
+    return tiny_gate_run(tmp_path_factory)[:3]
+
+
+def _call_links(store, run, *extra):
+    """``seq2exp call-links`` on the store; its links as a DataFrame."""
+    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
+                                 "--device", "cpu", *extra])
+    assert r.exit_code == 0, (r.output, r.exception)
+    return pd.read_csv(io.StringIO(r.stdout), sep="\t")
 
 
 def _loop_region_maxima(mask, gate, open_gate, skip):
@@ -111,7 +108,7 @@ def test_recorded_cutoff_is_what_call_elements_uses(setup, tmp_path):
     model = load_model(run, device="cpu")
     assert default_cutoff(model) == value
     assert f"{value:.4g}" in cutoff_note(model, None) and "calibrated" in cutoff_note(model, None)
-    assert cutoff_note(model, 0.3) == "elements: mask >= 0.3 (--cutoff)"
+    assert cutoff_note(model, 0.3) == "mask >= 0.3, from --cutoff"
 
     def call(*extra):
         r = CliRunner().invoke(app, ["call-elements", "--store", str(store), "--model",
@@ -137,10 +134,7 @@ def test_candidate_links_score_every_candidate_by_its_share(setup, tmp_path):
     # on a chromosome the genome lacks, one in g1's promoter
     cand.write_text("1\t30000\t30400\nchr1\t14500\t15600\nchr22\t20000\t20300\n"
                     "chr9\t100\t200\nchr1\t24800\t25200\n")
-    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
-                                 "--device", "cpu", "--candidates", str(cand)])
-    assert r.exit_code == 0, (r.output, r.exception)
-    links = pd.read_csv(io.StringIO(r.stdout), sep="\t")
+    links = _call_links(store, run, "--candidates", str(cand))
     st = Store(store)
     net, cfg, _ = load_model(run / "best", device="cpu")
     expected = set()
@@ -174,11 +168,7 @@ def test_mask_abc_links_are_mask_times_abc_over_the_genes_sum(setup, tmp_path):
     cand = tmp_path / "cand.bed"
     cand.write_text("chr1\t30000\t30400\nchr1\t14500\t15600\nchr1\t33000\t33500\n"
                     "chr22\t20000\t20300\nchr22\t23000\t23200\n")
-    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
-                                 "--device", "cpu", "--candidates", str(cand),
-                                 "--score", "mask-abc"])
-    assert r.exit_code == 0, (r.output, r.exception)
-    links = pd.read_csv(io.StringIO(r.stdout), sep="\t")
+    links = _call_links(store, run, "--candidates", str(cand), "--score", "mask-abc")
     st = Store(store)
     net, cfg, _ = load_model(run / "best", device="cpu")
     names = list(cfg.signal_names)
@@ -207,9 +197,7 @@ def test_mask_abc_links_are_mask_times_abc_over_the_genes_sum(setup, tmp_path):
                                    "--score", "nonsense"])
     assert bad.exit_code != 0 and "unknown link score 'nonsense'" in str(bad.exception)
     # --score abc is the same without the mask
-    r = CliRunner().invoke(app, ["call-links", "--store", str(store), "--model", str(run),
-                                 "--device", "cpu", "--candidates", str(cand), "--score", "abc"])
-    plain = pd.read_csv(io.StringIO(r.stdout), sep="\t")
+    plain = _call_links(store, run, "--candidates", str(cand), "--score", "abc")
     for gid, sub in plain.groupby("TargetGeneEnsembl_ID"):
         weighted = links[links.TargetGeneEnsembl_ID == gid]
         raw = weighted.Score.to_numpy() / np.maximum(weighted.mean_mask.to_numpy(), 1e-9)

@@ -20,29 +20,17 @@ from seq2exp_cli.cli import app
 from seq2exp_cli.io.links import LINK_COLUMNS
 from seq2exp_cli.models.checkpoint import load_model
 from seq2exp_cli.models.presets import preset
-from seq2exp_cli.store import Store, preprocess
+from seq2exp_cli.store import Store
 from seq2exp_cli.training.loop import train
 
-from _fixtures import RES, W, make_tiny_inputs
+from _fixtures import RES, TINY_GATE, tiny_gate_run
 
-TINY = dict(window_bp=W, bin_size=100, d_model=8, n_layers_generator=1, n_layers_predictor=1,
-            head_hidden=8, promoter_bp=1000, signal_names=("h3k27ac", "dnase", "contact"),
-            steps=3, warmup=1, batch_size=2, eval_every=3, checkpoint_every=3, seed=1)
-# the cpu preset's own mask (the gate form with the additive readout)
+TINY = TINY_GATE  # the cpu preset's own mask (the gate form with the additive readout)
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    d, _, tracks = make_tiny_inputs(tmp_path_factory.mktemp("tin"))
-    store = tmp_path_factory.mktemp("st") / "store"
-    preprocess(store, fasta=d / "genome.fa", genes=d / "genes.tsv",
-               tracks={"h3k27ac": d / "h3k27ac.bw", "dnase": d / "dnase.bw"},
-               targets=d / "targets.tsv", blacklist=d / "blacklist.bed", window_bp=W,
-               resolution=RES, show_progress=False)
-    m, t = preset("cpu", **TINY)
-    run = train(store, tmp_path_factory.mktemp("r") / "run", m, t, device="cpu",
-                show_progress=False)
-    return d, store, run, tracks
+    return tiny_gate_run(tmp_path_factory)
 
 
 def _run(args):

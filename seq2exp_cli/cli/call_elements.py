@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -43,7 +42,6 @@ def main(
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
-    logging.getLogger("seq2exp_cli.cli").info(cutoff_note(model, cutoff))
     idx = select_genes(source.genes, source.select(split, gene), chroms, shard,
                        source.chrom_sizes)
     df = gene_elements(source, model, indices=idx, cutoff=cutoff,
@@ -53,5 +51,5 @@ def main(
     n = len(df)
     where = output if output is not None else "stdout"
     mask = f"; wrote the per-bp mask to {bigwig}" if bigwig is not None else ""
-    print(f"seq2exp: wrote {n:,} element{'' if n == 1 else 's'} to {where}{mask}",
-          file=sys.stderr)
+    print(f"seq2exp: wrote {n:,} element{'' if n == 1 else 's'} ({cutoff_note(model, cutoff)}) "
+          f"to {where}{mask}", file=sys.stderr)

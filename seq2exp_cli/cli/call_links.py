@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -46,16 +45,13 @@ def main(
     from .sources import model_and_source
 
     model, source = model_and_source(inputs)
+    idx = source.select(split, gene)
     cand = None
     if candidates is not None:
         from ..io.bed import read_bed
 
         cand = read_bed(candidates)
-        logging.getLogger("seq2exp_cli.cli").info(
-            "links: scoring %s candidate elements of %s", f"{len(cand):,}", candidates)
-    else:
-        logging.getLogger("seq2exp_cli.cli").info(cutoff_note(model, cutoff))
-    df = gene_links(source, model, indices=source.select(split, gene), cutoff=cutoff,
+    df = gene_links(source, model, indices=idx, cutoff=cutoff,
                     min_length=min_length, merge_gap=merge_gap, min_score=min_score,
                     batch_size=batch_size, cell_type=cell_type, candidates=cand, score=score)
     write_links(df, output)
@@ -64,5 +60,7 @@ def main(
     where = f" to {output}" if output is not None else " to stdout"
     extra = f" and {bedpe}" if bedpe is not None else ""
     n = len(df)
-    print(f"seq2exp: wrote {n:,} element-gene link{'' if n == 1 else 's'}{where}{extra}",
+    how = (f"{score} scores of the {len(cand):,} candidates of {candidates}" if cand is not None
+           else f"{score} scores of the elements at {cutoff_note(model, cutoff)}")
+    print(f"seq2exp: wrote {n:,} element-gene link{'' if n == 1 else 's'} ({how}){where}{extra}",
           file=sys.stderr)

@@ -52,18 +52,14 @@ def default_cutoff(model) -> float:
 
 
 def cutoff_note(model, cutoff: float | None) -> str:
-    """One line for the log: which cutoff elements are called at, and where it came from."""
+    """Which cutoff elements are called at, and where it came from (for a command's summary)."""
     if cutoff is not None:
-        return f"elements: mask >= {cutoff:g} (--cutoff)"
+        return f"mask >= {cutoff:g}, from --cutoff"
     meta = getattr(model, "meta", None) or {}
     value = default_cutoff(model)
     if meta.get("element_cutoff") is not None:
-        rule = meta.get("element_cutoff_rule") or {}
-        q = rule.get("quantile")
-        extra = f", the {q:g} quantile of its accessible regions" if q is not None else ""
-        return (f"elements: mask >= {value:.4g}, the model's calibrated cutoff (validation "
-                f"genes{extra}); --cutoff to change")
-    return f"elements: mask >= {value:g} (the default; --cutoff to change)"
+        return f"mask >= {value:.4g}, the model's calibrated cutoff; --cutoff to change"
+    return f"mask >= {value:g}, the default; --cutoff to change"
 
 
 @torch.no_grad()
