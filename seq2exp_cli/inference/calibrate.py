@@ -24,6 +24,7 @@ import torch
 from ..progress import progress_bar
 from ..shard import chrom_batches
 from ..store.windows import WindowSource
+from .elements import true_runs
 
 __all__ = ["ELEMENT_QUANTILE", "OPEN_GATE", "accessible_region_scores", "calibrate_cutoff",
            "region_maxima"]
@@ -54,8 +55,7 @@ def region_maxima(mask: np.ndarray, gate: np.ndarray, open_gate: float = OPEN_GA
         on &= ~np.asarray(skip, dtype=bool)
     if not on.any():
         return np.zeros(0)
-    edges = np.diff(np.concatenate([[0], on.view(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = true_runs(on)
     padded = np.concatenate([np.asarray(mask, dtype=np.float64), [0.0]])
     bounds = np.stack([starts, ends], axis=1).ravel()  # [s0, e0, s1, e1, ...]
     return np.maximum.reduceat(padded, bounds)[::2]

@@ -142,6 +142,12 @@ def element_score_track(es, width: int) -> np.ndarray:
     return out
 
 
+def true_runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(starts, ends)`` of the runs of True in a boolean array ([start, end))."""
+    edges = np.diff(np.concatenate([[0], np.asarray(on, dtype=bool).view(np.int8), [0]]))
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_gap: int = 0) -> np.ndarray:
     """Return the runs of ``mask >= cutoff`` as an (n, 2) int64 array of [start, end) offsets.
 
@@ -151,8 +157,7 @@ def mask_intervals(mask: np.ndarray, cutoff: float, min_length: int = 1, merge_g
     on = np.asarray(mask) >= cutoff
     if not on.any():
         return np.zeros((0, 2), dtype=np.int64)
-    edges = np.diff(np.concatenate([[0], on.view(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, ends = true_runs(on)
     if merge_gap > 0 and len(starts) > 1:
         keep = np.concatenate([[True], starts[1:] - ends[:-1] >= merge_gap])
         starts = starts[keep]

@@ -158,11 +158,7 @@ def save_model(
     """
     cfg = cfg if cfg is not None else model.cfg
     weights, config = checkpoint_paths(path)
-    meta = dict(extra_meta or {})
-    try:
-        json.dumps(meta)
-    except TypeError as exc:
-        raise Seq2ExpError(f"checkpoint metadata is not JSON-serialisable: {exc}") from exc
+    meta = _checked_meta(dict(extra_meta or {}))
     with atomic_path(weights) as tmp:
         safetensors.torch.save_model(model, str(tmp), metadata={"format": FORMAT})
         digest = sha256_file(tmp)
@@ -177,8 +173,7 @@ def save_model(
         "seq2exp_version": __version__,
         "torch_version": torch.__version__,
     }
-    with atomic_path(config) as tmp:
-        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    _write_config(config, doc)
     return config
 
 
@@ -191,16 +186,24 @@ def update_meta(path: str | os.PathLike, **items: Any) -> Path:
     p = Path(path)
     _, config = checkpoint_paths(p if p.suffix in (".safetensors", ".json") else find_model_dir(p))
     doc = json.loads(config.read_text())
-    meta = dict(doc.get("meta") or {})
-    meta.update(items)
+    doc["meta"] = _checked_meta({**(doc.get("meta") or {}), **items})
+    _write_config(config, doc)
+    return config
+
+
+def _checked_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` itself, or a Seq2ExpError when it is not JSON-serialisable."""
     try:
         json.dumps(meta)
     except TypeError as exc:
         raise Seq2ExpError(f"checkpoint metadata is not JSON-serialisable: {exc}") from exc
-    doc["meta"] = meta
+    return meta
+
+
+def _write_config(config: Path, doc: dict[str, Any]) -> None:
+    """Write a checkpoint's config JSON atomically."""
     with atomic_path(config) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    return config
 
 
 def load_model(

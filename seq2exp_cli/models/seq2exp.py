@@ -445,19 +445,20 @@ class Seq2Exp(nn.Module):
                 f"this model has no learned mask (mask_source={self.cfg.mask_source!r}); "
                 "call elements with a Seq2Exp model trained with a learned mask"
             )
+        return self._mask_mean(seq, signals, blacklist)[0]
+
+    def _mask_mean(self, seq, signals, blacklist):
+        """The Beta-mean mask ``(B, T)`` float32, blacklisted tokens 0, and the binned signals."""
         B, L = seq.shape
-        _, _, alpha, beta, _ = self._generate(seq, signals)
+        _, _, alpha, beta, binned = self._generate(seq, signals)
         mean = beta_mean(alpha, beta).float()
-        return force_regions(mean, self._token_blacklist(blacklist, B, L), None)
+        return force_regions(mean, self._token_blacklist(blacklist, B, L), None), binned
 
     @torch.no_grad()
     def mask_and_gate(self, seq, signals, blacklist=None):
         """The Beta-mean mask (as :meth:`generate_mask`) and the gate form's accessibility
         ``g``, both ``(B, T)`` float32; ``g`` is None unless ``beta_product == "gate"``."""
-        B, L = seq.shape
-        _, _, alpha, beta, binned = self._generate(seq, signals)
-        mean = force_regions(beta_mean(alpha, beta).float(), self._token_blacklist(blacklist, B, L),
-                             None)
+        mean, binned = self._mask_mean(seq, signals, blacklist)
         g = self.gate(binned.float()).float() if self.cfg.beta_product == "gate" else None
         return mean, g
 
