@@ -124,20 +124,6 @@ def write_cool(path: str | os.PathLike, chrom_sizes: dict[str, int], resolution:
                              dtypes={"count": pix["count"].dtype})
 
 
-def quiet_hictkpy() -> None:
-    """Hictkpy logs every block it writes at DEBUG level.
-
-    Keep its logger at WARNING unless the user asked for debug output (``-vv``).
-    """
-    import logging
-
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        import hictkpy
-
-        logging.getLogger("hictkpy").setLevel(logging.WARNING)
-        hictkpy.logging.setLevel(logging.WARNING)
-
-
 def write_hic(path: str | os.PathLike, chrom_sizes: dict[str, int],
               resolutions: int | Sequence[int], pixels: pd.DataFrame,
               assembly: str = "unknown") -> None:
@@ -147,10 +133,16 @@ def write_hic(path: str | os.PathLike, chrom_sizes: dict[str, int],
     resolutions (multiples of the finest) are aggregated by hictk.  No normalisation
     vectors are written (hictkpy cannot); readers asking for ``VC`` compute it from the
     raw coverage, other normalisations are then unavailable.
-    """
-    import hictkpy
 
-    quiet_hictkpy()
+    hictkpy runs in a child process (:mod:`._hic_writer`): importing it here would leave
+    a logger thread spinning on a core for the rest of this process.
+    """
+    import logging
+    import subprocess
+    import sys
+
+    from ..errors import Seq2ExpError
+    from .atomic import scratch_dir
 
     res = sorted({int(resolutions)} if isinstance(resolutions, (int, np.integer))
                  else {int(r) for r in resolutions})
@@ -158,11 +150,17 @@ def write_hic(path: str | os.PathLike, chrom_sizes: dict[str, int],
         raise ValueError(f"resolutions {res} must be multiples of the finest")
     b1, b2, cnt = _pixels_to_bins(chrom_sizes, res[0], pixels)
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, scratch_dir(path) as work:
         tmp.unlink()
-        writer = hictkpy.hic.FileWriter(str(tmp), {k: int(v) for k, v in chrom_sizes.items()},
-                                        res, assembly=assembly, tmpdir=str(path.parent))
-        writer.add_pixels_from_dict({"bin1_id": b1.tolist(), "bin2_id": b2.tolist(),
-                                     "count": cnt.astype(np.float64).tolist()})
-        writer.finalize()
+        np.savez(work / "pixels.npz", chroms=np.array(list(chrom_sizes), dtype=str),
+                 sizes=np.array([int(v) for v in chrom_sizes.values()], dtype=np.int64),
+                 resolutions=np.array(res, dtype=np.int64), assembly=np.array(assembly),
+                 tmpdir=np.array(str(work)), bin1_id=b1, bin2_id=b2, count=cnt)
+        debug = logging.getLogger().getEffectiveLevel() <= logging.DEBUG
+        r = subprocess.run([sys.executable, str(Path(__file__).with_name("_hic_writer.py")),
+                            str(work / "pixels.npz"), str(tmp)] + (["--debug"] if debug else []),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            tail = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise Seq2ExpError(f"{path}: writing the .hic failed ({tail})")
 
