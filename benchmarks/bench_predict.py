@@ -31,6 +31,11 @@ without the load it was measured under.  ``--repeats`` runs each mode several ti
 reports the median genes/s; ``--save DIR`` writes each mode's output (predictions TSV,
 elements BED) for comparing runs.
 
+``--workers N`` runs each mode as the commands' ``--workers N`` does: the genes split by
+whole chromosomes over N one-thread processes (:mod:`seq2exp_cli.inference.workers`); the
+stages are then not timed (they run in the workers), and the wall time includes starting
+the workers.
+
 ``--threads N`` sets ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and ``NUMBA_NUM_THREADS``
 for this process before torch and numba are imported, then ``torch.set_num_threads`` and
 ``numba.set_num_threads``.
@@ -131,15 +136,16 @@ def run_mode(mode: str, args, model, timer: StageTimer) -> dict:
     t_open = time.perf_counter() - t_open
     n = len(source) if args.genes is None else min(args.genes, len(source))
     idx = np.arange(n)
-    instrument(net, source, timer)
+    if args.workers == 1:
+        instrument(net, source, timer)
     elements = mode.startswith("elements")
 
-    def run(indices):
+    def run(indices, workers=1):
         if elements:
             return gene_elements(source, model, indices=indices, batch_size=args.batch_size,
-                                 progress=False)
+                                 progress=False, workers=workers)
         return predict_expression(source, model, indices=indices, batch_size=args.batch_size,
-                                  progress=False)
+                                  progress=False, workers=workers)
 
     run(idx[:1])  # warm-up: numba compile / cache load, first allocations
     results = []
@@ -149,17 +155,20 @@ def run_mode(mode: str, args, model, timer: StageTimer) -> dict:
         load0 = os.getloadavg()[0]
         cpu0 = os.times()
         t0 = time.perf_counter()
-        out = run(idx)
+        out = run(idx, args.workers)
         wall = time.perf_counter() - t0
         cpu1 = os.times()
         load1 = os.getloadavg()[0]
         st = {k: timer.seconds.get(k, 0.0) for k in ("read", "embed", "generator", "predictor",
                                                       "scan")}
-        st["other"] = wall - st["read"] - st["embed"] - st["generator"] - st["predictor"]
+        st["other"] = (wall - st["read"] - st["embed"] - st["generator"] - st["predictor"]
+                       if args.workers == 1 else 0.0)
         results.append({
             "genes": int(n), "seconds": wall, "genes_per_s": n / wall,
             "load_before": load0, "load_after": load1,
-            "user_s": cpu1.user - cpu0.user, "sys_s": cpu1.system - cpu0.system,
+            # the workers' CPU counts once they are joined (children_*)
+            "user_s": (cpu1.user - cpu0.user) + (cpu1.children_user - cpu0.children_user),
+            "sys_s": (cpu1.system - cpu0.system) + (cpu1.children_system - cpu0.children_system),
             "stages": st,
         })
     if args.save is not None:
@@ -172,7 +181,8 @@ def run_mode(mode: str, args, model, timer: StageTimer) -> dict:
     if close is not None:
         close()
     med = sorted(results, key=lambda r: r["genes_per_s"])[len(results) // 2]
-    return {"mode": mode, "open_s": t_open, "median": med, "runs": results}
+    return {"mode": mode, "workers": args.workers, "open_s": t_open, "median": med,
+            "runs": results}
 
 
 def fmt_row(r: dict) -> str:
@@ -183,7 +193,10 @@ def fmt_row(r: dict) -> str:
     cells = [r["mode"], f"{m['genes_per_s']:.1f}", spread, f"{m['seconds']:.1f}",
              f"{m['load_before']:.2f}/{m['load_after']:.2f}",
              f"{m['user_s']:.1f}/{m['sys_s']:.1f}"]
-    cells += [f"{st[k]:.1f} ({100 * st[k] / m['seconds']:.0f} %)" for k in STAGES]
+    if r.get("workers", 1) > 1:
+        cells += ["(in workers)"] * len(STAGES)
+    else:
+        cells += [f"{st[k]:.1f} ({100 * st[k] / m['seconds']:.0f} %)" for k in STAGES]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -194,6 +207,8 @@ def main(argv=None) -> None:
     p.add_argument("--model", type=Path, default=None, help="model (default: bundled weights)")
     p.add_argument("--threads", type=int, default=1, help="torch and numba threads")
     p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--workers", type=int, default=1,
+                   help="split the genes over this many one-thread processes")
     p.add_argument("--genes", type=int, default=None, help="first N genes only")
     p.add_argument("--repeats", type=int, default=1, help="runs per mode (median reported)")
     p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated of {MODES}")
@@ -234,7 +249,7 @@ def main(argv=None) -> None:
     print(f"\n{args.label}  seq2exp {seq2exp_cli.__version__} at {where}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), numba "
           f"{numba.__version__} ({numba.get_num_threads()} threads), batch {args.batch_size}, "
-          f"{os.cpu_count()} CPUs, repeats {args.repeats}\n")
+          f"{os.cpu_count()} CPUs, {args.workers} worker process(es), repeats {args.repeats}\n")
     head = ["mode", "genes/s (median)", "range", "seconds", "load 1-min before/after",
             "CPU user/sys s"] + [f"{s} s" for s in STAGES]
     print("| " + " | ".join(head) + " |")

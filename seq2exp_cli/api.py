@@ -72,7 +72,7 @@ def open_source(model: TrainedModel | None = None, store=None, **inputs: Any) ->
 
 def predict(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None = None,
             split: str | None = None, batch_size: int = 8, progress: bool = True,
-            **inputs: Any) -> pd.DataFrame:
+            workers: int = 1, **inputs: Any) -> pd.DataFrame:
     """Predict ``log10(1 + expression)`` of every gene.
 
     Parameters
@@ -89,6 +89,9 @@ def predict(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None =
         Genes per forward pass.
     progress : bool
         Show a progress bar on stderr (when it is a terminal).
+    workers : int
+        Split the genes over this many one-thread processes (by whole chromosomes; the
+        output equals one process's).
     **inputs
         Raw input files (``fasta=``, ``genes=``, ``dnase=``, ``h3k27ac=``, ``hic=``, ...).
 
@@ -101,21 +104,21 @@ def predict(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None =
 
     source = open_source(model, store, **inputs)
     return predict_expression(source, model, indices=source.select(split, gene_ids),
-                              batch_size=batch_size, progress=progress)
+                              batch_size=batch_size, progress=progress, workers=workers)
 
 
 def call_elements(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None = None,
                   split: str | None = None, cutoff: float | None = None, min_length: int = 50,
                   merge_gap: int = 100, top_bases: float | None = None, merged: bool = False,
                   bigwig: str | os.PathLike | None = None, batch_size: int = 8,
-                  progress: bool = True, **inputs: Any) -> pd.DataFrame:
+                  progress: bool = True, workers: int = 1, **inputs: Any) -> pd.DataFrame:
     """Call the regulatory elements of every gene from the model's mask (or element scores).
 
     Parameters
     ----------
     model : TrainedModel
         A model with a mask or element scores (Seq2Exp, EPInformer, ABC).
-    store, gene_ids, split, batch_size, progress, **inputs
+    store, gene_ids, split, batch_size, progress, workers, **inputs
         As :func:`predict`.
     cutoff, min_length, merge_gap, top_bases, merged, bigwig
         As ``seq2exp call-elements`` (:func:`seq2exp_cli.inference.elements.gene_elements`).
@@ -132,7 +135,8 @@ def call_elements(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | 
     source = open_source(model, store, **inputs)
     return gene_elements(source, model, indices=source.select(split, gene_ids), cutoff=cutoff,
                          min_length=min_length, merge_gap=merge_gap, top_fraction=top_bases,
-                         merged=merged, bigwig=bigwig, batch_size=batch_size, progress=progress)
+                         merged=merged, bigwig=bigwig, batch_size=batch_size, progress=progress,
+                         workers=workers)
 
 
 def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | None = None,
@@ -146,7 +150,7 @@ def call_links(model: TrainedModel, store=None, *, gene_ids: Sequence[str] | Non
     ----------
     model : TrainedModel
         A Seq2Exp model with the additive readout (the cpu presets, the bundled model).
-    store, gene_ids, split, batch_size, progress, **inputs
+    store, gene_ids, split, batch_size, progress, workers, **inputs
         As :func:`predict`.
     cutoff, min_length, merge_gap, min_score, cell_type
         As ``seq2exp call-links`` (:func:`seq2exp_cli.inference.links.gene_links`).

@@ -251,3 +251,123 @@ def test_bad_shard_and_chroms_are_one_line_errors(sim_store, command, args, need
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+# ------------------------------------------------------------------ --workers
+def test_workers_equal_one_process(sim_store, tmp_path):
+    """predict and call-elements over 3 and 2 forked workers: byte-identical outputs."""
+    sim, store, run = sim_store
+    base = ["predict", "--store", str(store), "--device", "cpu", "--model", str(run),
+            "--batch-size", "4"]
+    three = _run([*base, "--workers", "3"])
+    assert three.stdout == _run([*base, "--workers", "1"]).stdout
+    assert three.stdout.count("\n") > 20
+    assert "in 3 worker processes (forked)" in three.stderr
+    raw = ["predict", "--fasta", str(sim / "genome.fa"), "--genes", str(sim / "genes.tsv"),
+           "--h3k27ac", str(sim / "h3k27ac.bw"), "--dnase", str(sim / "dnase.bw"),
+           "--hic", str(sim / "contacts.hic"), "--device", "cpu", "--model", str(run),
+           "--batch-size", "4"]
+    assert _run([*raw, "--workers", "2"]).stdout == _run([*raw, "--workers", "1"]).stdout
+    el = ["call-elements", "--store", str(store), "--device", "cpu", "--model", str(run),
+          "--merged", "--batch-size", "4", "--cutoff", "0", "--top-bases", "0.1"]
+    _run([*el, "--workers", "1", "-o", str(tmp_path / "one.bed"),
+          "--bigwig", str(tmp_path / "one.bw")])
+    _run([*el, "--workers", "2", "-o", str(tmp_path / "two.bed"),
+          "--bigwig", str(tmp_path / "two.bw")])
+    assert (tmp_path / "two.bed").read_text() == (tmp_path / "one.bed").read_text()
+    assert (tmp_path / "two.bw").read_bytes() == (tmp_path / "one.bw").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.bed", "one.bw", "two.bed", "two.bw"]
+
+
+def test_spawned_workers_reopen_their_sources(sim_store, monkeypatch):
+    """Where fork is unsafe the workers are spawned: a source travels as its paths."""
+    import pickle
+
+    from _worker_tasks import window_sums
+    from seq2exp_cli.api import open_source
+    from seq2exp_cli.inference import workers
+    from seq2exp_cli.store import Store
+
+    sim, store, _ = sim_store
+    raw = open_source(None, genes=sim / "genes.tsv", fasta=sim / "genome.fa",
+                      dnase=sim / "dnase.bw", h3k27ac=sim / "h3k27ac.bw",
+                      hic=sim / "contacts.hic", window_bp=W, quiet=True)
+    for src in (raw, Store(store)):
+        blob = pickle.dumps(src)
+        assert len(blob) < 10_000  # paths, not arrays or open handles
+        back = pickle.loads(blob)
+        for i in (0, len(src) - 1):
+            a, b = src.window(i, W), back.window(i, W)
+            np.testing.assert_array_equal(a.seq, b.seq)
+            np.testing.assert_array_equal(a.signals, b.signals)
+    monkeypatch.setattr(workers, "_fork_is_safe", lambda: False)
+    parts = workers.split_by_chromosome(raw.genes["chrom"].to_numpy(), np.arange(len(raw)), 2)
+    got = workers.run_parts(window_sums, raw, None, parts, label="t", progress=False, width=W)
+    assert got == [window_sums(raw, None, p, lambda n: None, W) for p in parts]
+
+
+def _fails_with_input_error(source, model, part, advance):
+    raise Seq2ExpError(f"genes.tsv: line {int(part[0])}: bad")
+
+
+def _dies(source, model, part, advance):
+    os._exit(9)
+
+
+def test_worker_errors_reach_the_parent(sim_store):
+    from seq2exp_cli.inference.workers import run_parts
+    from seq2exp_cli.store import Store
+
+    src = Store(sim_store[1])
+    with pytest.raises(Seq2ExpError, match=r"^genes.tsv: line 7: bad$"):
+        run_parts(_fails_with_input_error, src, None, [np.array([7])], label="t", progress=False)
+    with pytest.raises(Seq2ExpError, match="worker 1 of 2 died \\(exit code 9"):
+        run_parts(_dies, src, None, [np.array([1]), np.array([2])], label="t", progress=False)
+
+
+def test_auto_workers(monkeypatch):
+    import torch
+
+    from seq2exp_cli.inference import workers
+
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    cpu = torch.device("cpu")
+    assert workers.auto_workers(20_000, cpu) == 2
+    assert workers.auto_workers(127, cpu) == 1  # under 64 genes a worker
+    assert workers.auto_workers(20_000, cpu, threads=2) == 1
+    assert workers.auto_workers(20_000, torch.device("cuda", 0)) == 1
+    monkeypatch.setattr(workers, "available_cores", lambda: 64)
+    assert workers.auto_workers(20_000, cpu) == workers.MAX_AUTO_WORKERS
+    r = CliRunner().invoke(app, ["predict", "--workers", "0"])
+    assert r.exit_code == 2 and "--workers" in r.output
+    # a pool that does not survive a fork is running: spawn instead
+    monkeypatch.setitem(sys.modules, "hictkpy", object())
+    assert not workers._fork_is_safe()
+
+
+def test_predict_elements_in_one_pass_equals_the_two_commands(sim_store, tmp_path):
+    import shutil
+
+    from seq2exp_cli.models.checkpoint import update_meta
+
+    sim, store, run = sim_store
+    run = shutil.copytree(run / "best", tmp_path / "model")
+    base = ["--store", str(store), "--device", "cpu", "--model", str(run), "--batch-size", "4"]
+    pred = _run(["predict", *base]).stdout
+    # a cutoff that most genes' masks cross: the 0.2 quantile of the per-gene maxima
+    from seq2exp_cli.inference.elements import gene_masks
+    from seq2exp_cli.models.checkpoint import load_model
+    from seq2exp_cli.store import Store
+
+    maxima = [m.max() for _, _, m in gene_masks(Store(store), load_model(run, "cpu"),
+                                                 progress=False)]
+    cut = float(np.quantile(maxima, 0.2))
+    bed = _run(["call-elements", *base, "--cutoff", repr(cut)]).stdout
+    assert bed.count("\n") > 25
+    update_meta(run, element_cutoff=cut)  # --elements uses the model's cutoff
+    for w in ("1", "2"):
+        out = tmp_path / f"both{w}"
+        r = _run(["predict", *base, "--workers", w, "-o", f"{out}.tsv", "--elements", f"{out}.bed"])
+        assert (tmp_path / f"both{w}.tsv").read_text() == pred
+        assert (tmp_path / f"both{w}.bed").read_text() == bed
+        assert f"elements (mask >= {cut:.4g}, the model's calibrated cutoff" in r.stderr

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .options import (BatchOpt, ChromsOpt, GeneOpt, InputOptions, OutOpt, ShardOpt, SplitOpt,
+                      WorkersOpt, worker_count,
                       input_options, writable_output)
 
 
@@ -35,6 +36,7 @@ def main(
     batch_size: BatchOpt = 8,
     chroms: ChromsOpt = None,
     shard: ShardOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run the mask generator over each gene's window and write its elements as BED6+4."""
     from ..inference.elements import cutoff_note, gene_elements, write_elements
@@ -44,9 +46,11 @@ def main(
     model, source = model_and_source(inputs)
     idx = select_genes(source.genes, source.select(split, gene), chroms, shard,
                        source.chrom_sizes)
+    n_workers = worker_count(workers, len(source) if idx is None else len(idx), model.device)
     df = gene_elements(source, model, indices=idx, cutoff=cutoff,
                        min_length=min_length, merge_gap=merge_gap, top_fraction=top_bases,
-                       merged=not per_gene, bigwig=bigwig, batch_size=batch_size)
+                       merged=not per_gene, bigwig=bigwig, batch_size=batch_size,
+                       workers=n_workers)
     write_elements(df, output)
     n = len(df)
     where = output if output is not None else "stdout"

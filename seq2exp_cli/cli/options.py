@@ -283,3 +283,36 @@ ShardOpt = Annotated[
                  "of about equal gene counts; the N parts joined equal the unsharded output.",
                  callback=_shard, show_default=False),
 ]
+
+
+def _workers(value: Optional[str]) -> Optional[int]:
+    """``--workers``: a count >= 1, or ``auto`` (None)."""
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise typer.BadParameter(f"{value!r}: give a count of 1 or more, or auto")
+    return n
+
+
+WorkersOpt = Annotated[
+    Optional[str],
+    typer.Option("--workers", metavar="N|auto", callback=_workers, show_default=False,
+                 help="Split the genes over N one-thread processes, by whole chromosomes (the "
+                 "output equals one process's). Default auto: one per core on the CPU, at "
+                 "least 64 genes each; 1 on a GPU."),
+]
+
+
+def worker_count(requested: Optional[int], n_genes: int, device) -> int:
+    """``--workers`` resolved: the count given, else :func:`~seq2exp_cli.inference.workers.auto_workers`."""
+    if requested is not None:
+        return int(requested)
+    import torch
+
+    from ..inference.workers import auto_workers
+
+    return auto_workers(n_genes, device, torch.get_num_threads())

@@ -90,5 +90,6 @@ def set_threads(requested: int | None = None) -> int:
 
 def _numba_threads_launched() -> bool:
     """Tell whether numba's thread pool is already running in this process."""
-    par = sys.modules.get("numba.np.ufunc.parallel")
-    return bool(par is not None and getattr(par, "_is_initialized", False))
+    from .._pools import numba_pool_started
+
+    return numba_pool_started()

@@ -13,6 +13,7 @@ chrom, start, end, name (gene name or id), score (0-1000 = 1000 x mean mask), st
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Iterator
 
@@ -25,6 +26,7 @@ from ..progress import progress_bar
 from ..shard import chrom_batches
 from ..store.windows import Window, WindowSource
 from .forward import to_tensors
+from .workers import run_parts, split_by_chromosome
 
 ELEMENT_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "mean_mask", "max_mask",
                    "gene_id", "tss_distance"]
@@ -88,41 +90,52 @@ def gene_masks(
     progress : bool
         Show a progress bar on stderr (when it is a terminal).
     """
+    idx = np.arange(len(source)) if indices is None else np.asarray(indices)
+    with progress_bar(progress) as bar:
+        task = bar.add_task("calling elements", total=len(idx), unit="genes")
+        yield from _gene_masks(source, model, idx, batch_size, lambda n: bar.advance(task, n))
+
+
+def _check_has_elements(model) -> None:
+    net = model.net
+    if not (net.scores_elements or hasattr(net, "generate_mask")):
+        # a baseline that predicts expression only: fail before reading any window
+        from ..models.baselines.base import no_elements_error
+
+        raise no_elements_error(model.config.model_type)
+
+
+def _gene_masks(source: WindowSource, model, idx: np.ndarray, batch_size: int,
+                advance) -> Iterator[tuple[Window, int, np.ndarray]]:
+    """:func:`gene_masks` without its bar: ``advance(n)`` after each batch of ``n`` genes."""
     from ..store.windows import stack_windows
     from .forward import check_compatible, load_batch
 
     net, cfg, _ = model
     device = model.device
     where = str(getattr(source, "path", "inputs"))
-    if not (net.scores_elements or hasattr(net, "generate_mask")):
-        # a baseline that predicts expression only: fail before reading any window
-        from ..models.baselines.base import no_elements_error
-
-        raise no_elements_error(cfg.model_type)
+    _check_has_elements(model)
     sig_idx = check_compatible(source, cfg, where, net.needs_contact_matrix)
-    idx = np.arange(len(source)) if indices is None else np.asarray(indices)
     chroms = source.genes["chrom"].astype(str).to_numpy()
     net.eval()
-    with progress_bar(progress) as bar:
-        task = bar.add_task("calling elements", total=len(idx), unit="genes")
-        for chunk in chrom_batches(chroms, idx, batch_size):
-            wins = [source.window(int(i), cfg.window_bp) for i in chunk]
-            if net.scores_elements:
-                b = to_tensors(load_batch(source, chunk, net), device, sig_idx)
-                es = net.element_scores(b["seq"], b["signals"],
-                                        b["features"] if cfg.n_gene_features else None,
-                                        b["blacklist"])
-                per_bp = element_score_track(es, cfg.window_bp)
-            else:
-                b = to_tensors(stack_windows(wins), device, sig_idx)
-                tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
-                per_bp = np.repeat(tok, cfg.bin_size, axis=1)
-            for w, m in zip(wins, per_bp):
-                m = w.to_genome(m)
-                size = source.chrom_sizes[w.chrom]
-                lo, hi = max(w.start, 0), min(w.end, size)
-                yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
-            bar.advance(task, len(chunk))
+    for chunk in chrom_batches(chroms, idx, batch_size):
+        wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+        if net.scores_elements:
+            b = to_tensors(load_batch(source, chunk, net), device, sig_idx)
+            es = net.element_scores(b["seq"], b["signals"],
+                                    b["features"] if cfg.n_gene_features else None,
+                                    b["blacklist"])
+            per_bp = element_score_track(es, cfg.window_bp)
+        else:
+            b = to_tensors(stack_windows(wins), device, sig_idx)
+            tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
+            per_bp = np.repeat(tok, cfg.bin_size, axis=1)
+        for w, m in zip(wins, per_bp):
+            m = w.to_genome(m)
+            size = source.chrom_sizes[w.chrom]
+            lo, hi = max(w.start, 0), min(w.end, size)
+            yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+        advance(len(chunk))
 
 
 def element_score_track(es, width: int) -> np.ndarray:
@@ -170,7 +183,7 @@ def gene_elements(
     source: WindowSource, model, indices=None, cutoff: float | None = None,
     min_length: int = 50, merge_gap: int = 100, top_fraction: float | None = None,
     merged: bool = False, bigwig: str | os.PathLike | None = None, batch_size: int = 8,
-    progress: bool = True,
+    progress: bool = True, workers: int = 1,
 ) -> pd.DataFrame:
     """Elements of every gene (or of ``indices``) as a sorted DataFrame of :data:`ELEMENT_COLUMNS`.
 
@@ -198,12 +211,94 @@ def gene_elements(
         Genes per forward pass.
     progress : bool
         Show a progress bar on stderr (when it is a terminal).
+    workers : int
+        Split the genes over this many one-thread processes, by whole chromosomes
+        (:mod:`.workers`); the elements and the bigWig equal one process's.
     """
     if cutoff is None:
         cutoff = default_cutoff(model)
+    idx = np.arange(len(source)) if indices is None else np.asarray(indices, dtype=np.int64)
+    opts = dict(cutoff=cutoff, min_length=min_length, merge_gap=merge_gap,
+                top_fraction=top_fraction, batch_size=batch_size)
+    parts = split_by_chromosome(source.genes["chrom"].astype(str).to_numpy(), idx, workers)
+    if len(parts) > 1:
+        _check_has_elements(model)  # before any worker starts
+        with contextlib.ExitStack() as stack:
+            tmp: list = [None] * len(parts)
+            if bigwig is not None:  # each worker writes its chromosomes' mask, joined below
+                from ..io.atomic import scratch_dir
+
+                where = stack.enter_context(scratch_dir(bigwig))
+                tmp = [where / f"part{k}.bw" for k in range(len(parts))]
+            frames = run_parts(_element_rows, source, model, parts, label="calling elements",
+                               progress=progress, per_part=[{"bigwig": t} for t in tmp],
+                               **opts)
+            if bigwig is not None:
+                from ..shard import gather_bigwig
+
+                gather_bigwig(tmp, bigwig)
+        df = pd.concat(frames, ignore_index=True)
+    else:
+        with progress_bar(progress) as bar:
+            task = bar.add_task("calling elements", total=len(idx), unit="genes")
+            df = _element_rows(source, model, idx, lambda n: bar.advance(task, n),
+                               bigwig=bigwig, **opts)
+    if merged:
+        df = merge_across_genes(df)
+    return sort_intervals(df)
+
+
+def _element_rows(source: WindowSource, model, idx: np.ndarray, advance, *, cutoff: float,
+                  min_length: int, merge_gap: int, top_fraction: float | None,
+                  batch_size: int, bigwig=None) -> pd.DataFrame:
+    """Return the element rows of gene rows ``idx`` (unsorted); write the mask to ``bigwig`` when set."""
+    return rows_from_masks(source, _gene_masks(source, model, idx, batch_size, advance),
+                           cutoff=cutoff, min_length=min_length, merge_gap=merge_gap,
+                           top_fraction=top_fraction, bigwig=bigwig)
+
+
+def forward_masks(source: WindowSource, model, idx: np.ndarray, batch_size: int, advance,
+                  preds: dict) -> Iterator[tuple[Window, int, np.ndarray]]:
+    """As :func:`gene_masks`, from the whole model's forward pass: ``preds[row]`` gets each
+    gene's prediction (``predict --elements``: one pass for both outputs).
+
+    The batches are :func:`predict_expression`'s, so predictions and masks are bit-identical
+    to ``predict``'s and ``call-elements``' (a Seq2Exp model with a learned mask only).
+    """
+    from ..store.windows import stack_windows
+    from .forward import check_compatible, run_model
+
+    net, cfg, _ = model
+    sig_idx = check_compatible(source, cfg, str(getattr(source, "path", "inputs")),
+                               net.needs_contact_matrix)
+    chroms = source.genes["chrom"].astype(str).to_numpy()
+    net.eval()
+    with torch.no_grad():
+        for chunk in chrom_batches(chroms, idx, batch_size):
+            wins = [source.window(int(i), cfg.window_bp) for i in chunk]
+            batch = stack_windows(wins)
+            b = to_tensors(batch, model.device, sig_idx)
+            out = run_model(net, batch, b)
+            tok = net.element_mask(out, b["blacklist"]).cpu().numpy()
+            for i, p in zip(chunk, out.pred.float().cpu().numpy()):
+                preds[int(i)] = float(p)
+            for w, m in zip(wins, np.repeat(tok, cfg.bin_size, axis=1)):
+                m = w.to_genome(m)
+                lo, hi = max(w.start, 0), min(w.end, source.chrom_sizes[w.chrom])
+                yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+            advance(len(chunk))
+
+
+def rows_from_masks(source: WindowSource, masks, *, cutoff: float, min_length: int,
+                    merge_gap: int, top_fraction: float | None = None,
+                    bigwig=None) -> pd.DataFrame:
+    """Element rows (unsorted, per gene) of the ``(window, start, mask)`` of :func:`gene_masks`.
+
+    Writes the per-bp mask (maximum over genes) to ``bigwig`` when set.
+    """
     rows = []
     cover: dict[str, np.ndarray] = {}
-    for w, lo, m in gene_masks(source, model, indices, batch_size, progress):
+    for w, lo, m in masks:
         if bigwig is not None:
             arr = cover.setdefault(w.chrom, np.zeros(source.chrom_sizes[w.chrom], dtype=np.float32))
             np.maximum(arr[lo: lo + len(m)], m, out=arr[lo: lo + len(m)])
@@ -219,17 +314,13 @@ def gene_elements(
             rows.append((w.chrom, lo + int(s), lo + int(e), str(g["name"] or g["gene_id"]),
                          int(round(1000 * mean)), w.strand, mean, float(seg.max()),
                          w.gene_id, int((2 * lo + s + e) // 2 - tss)))
-    df = pd.DataFrame(rows, columns=ELEMENT_COLUMNS)
-    if merged:
-        df = merge_across_genes(df)
-    df = sort_intervals(df)
     if bigwig is not None:
         from ..io.bigwig import write_bigwig
 
         # every chromosome of the genome in the header, so that shards' bigWigs (and one
         # without genes) share it and join exactly (seq2exp_cli.shard.gather_bigwig)
         write_bigwig(bigwig, dict(source.chrom_sizes), cover)
-    return df
+    return pd.DataFrame(rows, columns=ELEMENT_COLUMNS)
 
 
 def locus_view(source: WindowSource, model, gene: str, cutoff: float | None = None,

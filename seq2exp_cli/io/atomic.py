@@ -152,6 +152,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def scratch_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder next to ``path`` for intermediate files; always removed.
+
+    Named as the temporary siblings are, so a killed run's folder is swept by the next
+    write to ``path``.
+    """
+    tmp = _temp_sibling(Path(path), directory=True)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary directory next to ``path``; rename it onto ``path`` on success.
 

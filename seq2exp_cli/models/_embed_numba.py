@@ -33,6 +33,10 @@ import numba as nb
 import numpy as np
 import torch
 
+from .._pools import prefer_forksafe_numba
+
+prefer_forksafe_numba()
+
 __all__ = ["GROUPS", "kmer_size", "kmer_tables", "motif_scan_numba"]
 
 #: look-up tables per position: the K offsets are split into this many groups of

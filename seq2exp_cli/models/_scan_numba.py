@@ -39,6 +39,10 @@ import torch
 import torch.nn.functional as F
 from numba.extending import overload
 
+from .._pools import prefer_forksafe_numba
+
+prefer_forksafe_numba()
+
 __all__ = ["selective_scan_numba", "BLOCK", "CKPT"]
 
 CKPT = 32  # steps between stored states (backward recomputes inside each run)

@@ -447,6 +447,17 @@ class Seq2Exp(nn.Module):
             )
         return self._mask_mean(seq, signals, blacklist)[0]
 
+    def element_mask(self, out: Seq2ExpOutput, blacklist: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`generate_mask` of the windows a forward pass ran on, from its output.
+
+        ``(B, T)`` float32: the Beta mean, blacklisted tokens 0, promoters not forced;
+        equal to :meth:`generate_mask` on the same inputs, without running the generator
+        again (``predict --elements``).
+        """
+        mean = out.mask_mean.float()
+        return force_regions(mean, self._token_blacklist(blacklist, *blacklist.shape)
+                             if blacklist is not None else None, None)
+
     def _mask_mean(self, seq, signals, blacklist):
         """The Beta-mean mask ``(B, T)`` float32, blacklisted tokens 0, and the binned signals."""
         B, L = seq.shape

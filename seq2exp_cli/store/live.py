@@ -35,6 +35,7 @@ class FileWindows(WindowSource):
     def __init__(self, inputs: InputFiles | None = None, *, window_bp: int = 200_000,
                  quiet: bool = False, **files: Any):
         inputs = InputFiles.of(inputs, **files)
+        self._files = inputs
         self.inputs = open_inputs(inputs, quiet=quiet, for_training=False)
         self.path = inputs.genes
         self.genes = self.inputs.genes
@@ -85,6 +86,19 @@ class FileWindows(WindowSource):
     def _fetch_track(self, track: str, chrom: str, lo: int, hi: int) -> np.ndarray:
         return self.inputs.tracks[track].fetch(chrom, lo, hi)
 
+    def reopen(self) -> "FileWindows":
+        """Open the same files again, quietly (their notices were logged once already)."""
+        return FileWindows(self._files, window_bp=self.window_bp, quiet=True)
+
+    def __reduce__(self):
+        """Pickle (to a spawned worker) as the files read, not the open handles."""
+        return (_reopened, (self._files, self.window_bp))
+
     def close(self) -> None:
         """Close the bigWig files."""
         self.inputs.close()
+
+
+def _reopened(files: InputFiles, window_bp: int) -> FileWindows:
+    """Unpickle a :class:`FileWindows`: open its files again, quietly."""
+    return FileWindows(files, window_bp=window_bp, quiet=True)

@@ -59,6 +59,14 @@ class Store(WindowSource):
         self._tracks: dict[tuple[str, str], np.ndarray] = {}
         self._blacklist = self._read_blacklist()
 
+    def reopen(self) -> "Store":
+        """Open the same store again (its arrays are memory maps of its own)."""
+        return Store(self.path)
+
+    def __reduce__(self):
+        """Pickle (to a spawned worker) as the path, not the memory-mapped arrays."""
+        return (Store, (self.path,))
+
     # ------------------------------------------------------------------ arrays
     def _seq_array(self, chrom: str) -> np.ndarray:
         arr = self._seq.get(chrom)
