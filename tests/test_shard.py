@@ -292,10 +292,15 @@ def test_spawned_workers_reopen_their_sources(sim_store, monkeypatch):
     raw = open_source(None, genes=sim / "genes.tsv", fasta=sim / "genome.fa",
                       dnase=sim / "dnase.bw", h3k27ac=sim / "h3k27ac.bw",
                       hic=sim / "contacts.hic", window_bp=W, quiet=True)
+    from seq2exp_cli.store import inputs
+
+    # a reopened source reuses the scales measured at opening: no second genome-wide sampling
+    monkeypatch.setattr(inputs, "track_scale", lambda *a: pytest.fail("track sampled again"))
     for src in (raw, Store(store)):
         blob = pickle.dumps(src)
         assert len(blob) < 10_000  # paths, not arrays or open handles
         back = pickle.loads(blob)
+        assert back.track_scales == src.track_scales
         for i in (0, len(src) - 1):
             a, b = src.window(i, W), back.window(i, W)
             np.testing.assert_array_equal(a.seq, b.seq)

@@ -259,10 +259,10 @@ def _element_rows(source: WindowSource, model, idx: np.ndarray, advance, *, cuto
 
 def forward_masks(source: WindowSource, model, idx: np.ndarray, batch_size: int, advance,
                   preds: dict) -> Iterator[tuple[Window, int, np.ndarray]]:
-    """As :func:`gene_masks`, from the whole model's forward pass: ``preds[row]`` gets each
-    gene's prediction (``predict --elements``: one pass for both outputs).
+    """Yield :func:`gene_masks`' triples from the whole model's forward pass.
 
-    The batches are :func:`predict_expression`'s, so predictions and masks are bit-identical
+    ``preds[row]`` gets each gene's prediction (``predict --elements``: one pass for both
+    outputs).  The batches are :func:`predict_expression`'s, so predictions and masks are bit-identical
     to ``predict``'s and ``call-elements``' (a Seq2Exp model with a learned mask only).
     """
     from ..store.windows import stack_windows

@@ -144,12 +144,15 @@ def _check_exists(path, flag: str) -> None:
         raise InputError(f"{path}: file not found (given as {flag}); check the path")
 
 
-def open_inputs(files: InputFiles, quiet: bool = False, for_training: bool = True) -> Inputs:
+def open_inputs(files: InputFiles, quiet: bool = False, for_training: bool = True,
+                known_scales: Mapping[str, float] | None = None) -> Inputs:
     """Validate and open every input; raise :class:`InputError` naming the bad file.
 
     With ``quiet`` the notices (genes without a target, the power-law fallback) are not
     logged; without ``for_training`` (inputs read to predict) the genes without a target
-    are only a debug message, as they concern training and evaluation.
+    are only a debug message, as they concern training and evaluation.  ``known_scales``
+    (track -> scale) skips sampling those tracks' genome-wide scale: a worker reopening
+    files its parent opened (the sampling is most of the opening time).
     """
     from ..io.bed import read_blacklist
     from ..io.bigwig import BigWigTrack
@@ -201,8 +204,11 @@ def open_inputs(files: InputFiles, quiet: bool = False, for_training: bool = Tru
     for name, p in tracks.items():
         trk = BigWigTrack(p, chroms, name=name)
         trk.require_data(gene_chroms)
-        scales[name] = track_scale(trk, [c for c in chroms.names if trk.has_chrom(c)],
-                                   chroms.sizes)
+        if known_scales is not None and name in known_scales:
+            scales[name] = float(known_scales[name])
+        else:
+            scales[name] = track_scale(trk, [c for c in chroms.names if trk.has_chrom(c)],
+                                       chroms.sizes)
         log.debug("%s: values divided by %.6g (its %g quantile)", p, scales[name], QUANTILE)
         opened[name] = ScaledTrack(trk, scales[name])
     source = None

@@ -30,13 +30,18 @@ class FileWindows(WindowSource):
         Window width in bp.
     quiet : bool
         Do not log the input notices (genes without a target, the power-law fallback).
+    track_scales : dict, optional
+        Track -> scale already measured on these files (by a source being reopened), so
+        that they are not sampled again.
     """
 
     def __init__(self, inputs: InputFiles | None = None, *, window_bp: int = 200_000,
-                 quiet: bool = False, **files: Any):
+                 quiet: bool = False, track_scales: dict[str, float] | None = None,
+                 **files: Any):
         inputs = InputFiles.of(inputs, **files)
         self._files = inputs
-        self.inputs = open_inputs(inputs, quiet=quiet, for_training=False)
+        self.inputs = open_inputs(inputs, quiet=quiet, for_training=False,
+                                  known_scales=track_scales)
         self.path = inputs.genes
         self.genes = self.inputs.genes
         self.window_bp = int(window_bp)
@@ -87,18 +92,18 @@ class FileWindows(WindowSource):
         return self.inputs.tracks[track].fetch(chrom, lo, hi)
 
     def reopen(self) -> "FileWindows":
-        """Open the same files again, quietly (their notices were logged once already)."""
-        return FileWindows(self._files, window_bp=self.window_bp, quiet=True)
+        """Open the same files again, quietly, with the track scales already measured."""
+        return _reopened(self._files, self.window_bp, self.track_scales)
 
     def __reduce__(self):
         """Pickle (to a spawned worker) as the files read, not the open handles."""
-        return (_reopened, (self._files, self.window_bp))
+        return (_reopened, (self._files, self.window_bp, self.track_scales))
 
     def close(self) -> None:
         """Close the bigWig files."""
         self.inputs.close()
 
 
-def _reopened(files: InputFiles, window_bp: int) -> FileWindows:
-    """Unpickle a :class:`FileWindows`: open its files again, quietly."""
-    return FileWindows(files, window_bp=window_bp, quiet=True)
+def _reopened(files: InputFiles, window_bp: int, track_scales: dict[str, float]) -> FileWindows:
+    """Unpickle a :class:`FileWindows`: open its files again, quietly, with its scales."""
+    return FileWindows(files, window_bp=window_bp, quiet=True, track_scales=track_scales)
