@@ -345,6 +345,11 @@ def test_auto_workers(monkeypatch):
     assert workers.auto_workers(20_000, cpu) == workers.MAX_AUTO_WORKERS
     r = CliRunner().invoke(app, ["predict", "--workers", "0"])
     assert r.exit_code == 2 and "--workers" in r.output
+    from seq2exp_cli.cli.options import worker_count
+
+    assert worker_count(3, 20_000, cpu) == 3
+    assert worker_count(None, 20_000, cpu) == workers.auto_workers(20_000, cpu, torch.get_num_threads())
+    assert worker_count(3, 20_000, torch.device("cuda", 0)) == 1  # a GPU runs one process
     # a pool that does not survive a fork is running: spawn instead
     monkeypatch.setitem(sys.modules, "hictkpy", object())
     assert not workers._fork_is_safe()

@@ -310,6 +310,13 @@ WorkersOpt = Annotated[
 def worker_count(requested: Optional[int], n_genes: int, device) -> int:
     """``--workers`` resolved: the count given, else :func:`~seq2exp_cli.inference.workers.auto_workers`."""
     if requested is not None:
+        if int(requested) > 1 and getattr(device, "type", str(device)) != "cpu":
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "--workers %d: worker processes run on the CPU only; using 1 on %s",
+                int(requested), device)
+            return 1
         return int(requested)
     import torch
 
