@@ -67,17 +67,20 @@ def _shard(shard: str | None) -> list[str]:
 
 
 def predict(store: str, model: str, cfg: dict, out: str, shard: str | None = None) -> list[str]:
-    """``seq2exp predict --store STORE --model MODEL -o OUT [--shard I/N]``."""
+    """``seq2exp predict --store STORE --model MODEL --workers 1 -o OUT [--shard I/N]``.
+
+    One worker: the rule holds one thread, and the workflow splits genomes by ``--shard``.
+    """
     return [*seq2exp(), "predict", "--store", store, "--model", model,
-            "--device", str(cfg["device"]), *_shard(shard), "-o", out]
+            "--device", str(cfg["device"]), "--workers", "1", *_shard(shard), "-o", out]
 
 
 def call_elements(store: str, model: str, cfg: dict, bed: str, bigwig: str,
                   shard: str | None = None) -> list[str]:
-    """``seq2exp call-elements ... -o BED --bigwig BW [--shard I/N]``."""
+    """``seq2exp call-elements ... --workers 1 -o BED --bigwig BW [--shard I/N]``."""
     return [*seq2exp(), "call-elements", "--store", store, "--model", model,
-            "--device", str(cfg["device"]), *args_of(cfg, "call_elements_args"), *_shard(shard),
-            "-o", bed, "--bigwig", bigwig]
+            "--device", str(cfg["device"]), "--workers", "1", *args_of(cfg, "call_elements_args"),
+            *_shard(shard), "-o", bed, "--bigwig", bigwig]
 
 
 def call_links(s: Sample, store: str, model: str, cfg: dict, tsv: str,
