@@ -18,7 +18,7 @@ PKG = Path(__file__).resolve().parents[1] / "seq2exp_cli"
 
 #: bottom to top; a module may import its own layer's modules and those of lower layers
 LAYERS = [
-    ("errors", "_device", "progress", "colors"),
+    ("errors", "_device", "_pools", "progress", "colors"),
     ("io",),
     ("contacts", "shard"),
     ("store", "simulate"),

@@ -92,8 +92,10 @@ def _fork_is_safe() -> bool:
 
 
 def _one_thread() -> None:
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = "1"  # read by torch and numba when a spawned worker imports them
+    # read by torch and numba when a spawned worker imports them
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    os.environ["NUMBA_NUM_THREADS"] = "1"
     if "torch" in sys.modules:
         import torch
 
