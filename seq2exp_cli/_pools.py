@@ -5,8 +5,8 @@
 whose pool does not survive a fork, so the modules that compile parallel kernels call
 :func:`prefer_forksafe_numba` first: unless the user chose a layer
 (``NUMBA_THREADING_LAYER``), numba then takes a fork-safe one (TBB when installed, else
-its own work queue).  With one thread per process, the default, the layer changes nothing
-else.
+its own work queue).  Its speed against OpenMP was not timed separately
+(docs/performance.md).
 """
 
 from __future__ import annotations
