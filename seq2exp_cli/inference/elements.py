@@ -96,6 +96,14 @@ def gene_masks(
         yield from _gene_masks(source, model, idx, batch_size, lambda n: bar.advance(task, n))
 
 
+def _in_genome(source: WindowSource, wins, per_bp) -> Iterator[tuple[Window, int, np.ndarray]]:
+    """Yield ``(window, genome_start, mask)``: each per-bp mask in genome orientation, clipped."""
+    for w, m in zip(wins, per_bp):
+        m = w.to_genome(m)
+        lo, hi = max(w.start, 0), min(w.end, source.chrom_sizes[w.chrom])
+        yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+
+
 def _check_has_elements(model) -> None:
     net = model.net
     if not (net.scores_elements or hasattr(net, "generate_mask")):
@@ -130,11 +138,7 @@ def _gene_masks(source: WindowSource, model, idx: np.ndarray, batch_size: int,
             b = to_tensors(stack_windows(wins), device, sig_idx)
             tok = net.generate_mask(b["seq"], b["signals"], b["blacklist"]).float().cpu().numpy()
             per_bp = np.repeat(tok, cfg.bin_size, axis=1)
-        for w, m in zip(wins, per_bp):
-            m = w.to_genome(m)
-            size = source.chrom_sizes[w.chrom]
-            lo, hi = max(w.start, 0), min(w.end, size)
-            yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+        yield from _in_genome(source, wins, per_bp)
         advance(len(chunk))
 
 
@@ -282,10 +286,7 @@ def forward_masks(source: WindowSource, model, idx: np.ndarray, batch_size: int,
             tok = net.element_mask(out, b["blacklist"]).cpu().numpy()
             for i, p in zip(chunk, out.pred.float().cpu().numpy()):
                 preds[int(i)] = float(p)
-            for w, m in zip(wins, np.repeat(tok, cfg.bin_size, axis=1)):
-                m = w.to_genome(m)
-                lo, hi = max(w.start, 0), min(w.end, source.chrom_sizes[w.chrom])
-                yield w, lo, np.ascontiguousarray(m[lo - w.start: hi - w.start])
+            yield from _in_genome(source, wins, np.repeat(tok, cfg.bin_size, axis=1))
             advance(len(chunk))
 
 

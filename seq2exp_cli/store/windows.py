@@ -92,13 +92,13 @@ class WindowSource(abc.ABC):
         """Return the number of genes."""
         return len(self.genes)
 
+    @abc.abstractmethod
     def reopen(self) -> "WindowSource":
         """Return a fresh source over the same inputs, with file handles of its own.
 
         For a worker process (:mod:`seq2exp_cli.inference.workers`): handles inherited across
         ``fork`` share their file offsets, so each process reads through its own.
         """
-        raise NotImplementedError(f"{type(self).__name__} cannot be reopened in a worker")
 
     @abc.abstractmethod
     def _fetch_seq(self, chrom: str, lo: int, hi: int) -> np.ndarray:
