@@ -192,3 +192,97 @@ def test_torchrun_two_processes_on_cpu(store_path, tmp_path):
     assert r.stderr.count("wrote run") == 1  # one rank reports
     steps = [int(l.split("\t")[0]) for l in (run / "train_metrics.tsv").read_text().splitlines()[1:]]
     assert steps == [4] and (run / "best" / "model.safetensors").exists()
+
+
+def test_init_from_with_frozen_mask_keeps_the_mask(tmp_path):
+    """Stage two (--init-from RUN --freeze-mask): the predictor learns, the mask is RUN's."""
+    import dataclasses
+    import json
+
+    from seq2exp_cli.inference.forward import load_batch, to_tensors, check_compatible
+    from seq2exp_cli.models.checkpoint import load_model
+    from seq2exp_cli.store import Store
+
+    d, _, _ = make_tiny_inputs(tmp_path)
+    # one per-gene feature column (as cage.tsv's half-life features), so stage two adds it
+    (d / "targets.tsv").write_text("gene_id\tvalue\thalf_life\ng1\t10\t0.5\ng2\t0\t1.5\n"
+                                   "g3\t5\t-0.2\n")
+    store_path = tiny_store(d, tmp_path / "store", val_chroms=["chr22"], test_chroms=["chrX"])
+    st = Store(store_path)
+    assert st.feature_names == ["half_life"]
+    m, t = tiny_run(**{**TINY, "steps": 3, "eval_every": 3, "checkpoint_every": 3})
+    first = train(store_path, tmp_path / "a", m, t, device="cpu", show_progress=False)
+    feat = dataclasses.replace(m, n_gene_features=len(st.feature_names))
+    frozen = dataclasses.replace(t, freeze_mask=True, seed=9)
+    second = train(store_path, tmp_path / "b", feat, frozen, device="cpu", show_progress=False,
+                   init_from=first)
+    a, _, _ = load_model(first / "best", device="cpu")
+    b, cfg_b, _ = load_model(second / "last", device="cpu")
+    assert cfg_b.n_gene_features == len(st.feature_names) and cfg_b.feature_mean
+    sa, sb = a.state_dict(), b.state_dict()
+    mask_names = {n for n, p in b.named_parameters()
+                  if any(p is q for q in b.mask_parameters())}
+    assert mask_names
+    for n in mask_names:  # the generator is bit for bit the first run's
+        torch.testing.assert_close(sb[n], sa[n], rtol=0, atol=0, msg=n)
+    moved = [n for n in sb if n not in mask_names and n in sa and sa[n].shape == sb[n].shape
+             and not torch.equal(sa[n], sb[n])]
+    assert moved  # the predictor trained on
+    rec = json.loads((second / "run.json").read_text())
+    assert rec["init_from"]["widened"] == ["head.fc1.weight"] and rec["init_from"]["fresh"] == []
+    assert not any(n in mask_names for n in rec["init_from"]["widened"])
+    # the same mask on the same genes, in eval mode
+    idx = st.indices("train")[:2]
+    for net in (a, b):
+        net.eval()
+    ba = to_tensors(load_batch(st, idx, a), torch.device("cpu"), check_compatible(st, a.cfg, "s", False))
+    with torch.no_grad():
+        ma = a(ba["seq"], ba["signals"], None, ba["blacklist"]).mask
+        mb = b(ba["seq"], ba["signals"], ba["features"], ba["blacklist"]).mask
+    torch.testing.assert_close(ma, mb, rtol=0, atol=0)
+
+
+def test_warm_start_widened_head_starts_as_the_source(tmp_path):
+    """The head's new gene-feature inputs start at zero: the warm-started model predicts as
+    its source does, whatever the features' values, before any step."""
+    import dataclasses
+
+    from seq2exp_cli.models.checkpoint import load_model
+    from seq2exp_cli.models.registry import build_model
+    from seq2exp_cli.training.loop import warm_start
+    from seq2exp_cli.store import Store
+
+    d, _, _ = make_tiny_inputs(tmp_path)
+    store_path = tiny_store(d, tmp_path / "store", val_chroms=["chr22"], test_chroms=["chrX"])
+    m, t = tiny_run(**{**TINY, "steps": 2, "eval_every": 2, "checkpoint_every": 2})
+    src = train(store_path, tmp_path / "a", m, t, device="cpu", show_progress=False)
+    a, cfg, _ = load_model(src / "best", device="cpu")
+    wide = dataclasses.replace(cfg, n_gene_features=3, feature_mean=(0.0,) * 3,
+                               feature_scale=(1.0,) * 3)
+    torch.manual_seed(3)
+    b = build_model(wide)
+    note = warm_start(b, wide, src)
+    assert note["widened"] == ["head.fc1.weight"] and note["fresh"] == []
+    w = b.state_dict()["head.fc1.weight"]
+    assert torch.equal(w[:, : cfg.d_model], a.state_dict()["head.fc1.weight"])
+    assert torch.count_nonzero(w[:, cfg.d_model:]) == 0
+    st = Store(store_path)
+    from seq2exp_cli.inference.forward import check_compatible, load_batch, to_tensors
+
+    bt = to_tensors(load_batch(st, st.indices("train")[:2], a), torch.device("cpu"),
+                    check_compatible(st, cfg, "s", False))
+    a.eval()
+    b.eval()
+    with torch.no_grad():
+        pa = a(bt["seq"], bt["signals"], None, bt["blacklist"]).pred
+        pb = b(bt["seq"], bt["signals"], torch.randn(2, 3), bt["blacklist"]).pred
+    torch.testing.assert_close(pa, pb, rtol=0, atol=1e-6)
+
+
+def test_init_from_errors_are_one_line(store_path, tmp_path, seq2exp):
+    r = seq2exp("train", store_path, "-o", tmp_path / "x", "--freeze-mask")
+    assert r.returncode == 2 and "--init-from" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = seq2exp("train", store_path, "-o", tmp_path / "y", "--init-from", tmp_path / "nothing")
+    assert r.returncode == 2 and "nothing" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "y" / "last").exists()

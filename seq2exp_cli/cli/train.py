@@ -18,6 +18,7 @@ seq2exp train store/ -o run/ --preset paper --device cuda
 seq2exp train store/ -o run/ --resume               # continue a stopped run
 seq2exp train store/ -o run_epi/ --model epinformer --steps 500 --set lr=0.001
 seq2exp train store/ -o run_fixed/ --mask-from run/ --keep-fraction 0.1
+seq2exp train store/ -o run2/ --init-from run/ --freeze-mask   # run/'s mask, + gene features
 """
 
 #: ``--set FIELD=VALUE``: one field of the chosen model's config or of the training config
@@ -60,6 +61,8 @@ def main(
     mask_from: Annotated[Optional[Path], typer.Option("--mask-from", metavar="RUN", help="Train a fresh predictor on the top --keep-fraction of this trained model's mask (Seq2Exp-retrain).")] = None,
     mask_from_peaks: Annotated[Optional[Path], typer.Option("--mask-from-peaks", metavar="FILE", help="Train a fresh predictor on these peaks (narrowPeak/BED) at the same sparsity.")] = None,
     keep_fraction: KeepOpt = 0.10,
+    init_from: Annotated[Optional[Path], typer.Option("--init-from", metavar="RUN", help="Start from this trained run's weights (those of the same name and shape; e.g. a --no-features run, then train with features).")] = None,
+    freeze_mask: Annotated[bool, typer.Option("--freeze-mask", help="Keep the --init-from run's mask generator as it is; train only the predictor and head.")] = False,
 ) -> None:
     """Train a model (Seq2Exp or a baseline); select it by validation MSE; checkpoint as it goes.
 
@@ -86,6 +89,16 @@ def main(
             raise Seq2ExpError("--mask-from/--mask-from-peaks go with --model seq2exp")
         if not 0 < keep_fraction <= 1:
             raise Seq2ExpError(f"--keep-fraction {keep_fraction}: must be a fraction in (0, 1]")
+    if init_from is not None and not (init_from / "best").is_dir() \
+            and not (init_from / "config.json").is_file():
+        raise Seq2ExpError(f"--init-from {init_from}: no trained model there (a run folder with "
+                           "best/, or a checkpoint folder); train that run first")
+    if freeze_mask:
+        if init_from is None:
+            raise Seq2ExpError("--freeze-mask keeps a trained mask: give the run with --init-from RUN")
+        if fixed or model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
+            raise Seq2ExpError("--freeze-mask goes with a learned mask (--model seq2exp, no --mask-from)")
+        overrides["freeze_mask"] = "true"
     names = [s.strip() for s in signals.split(",")] if signals else list(st.signal_names)
     try:
         model_cfg, train_cfg = build_configs(
@@ -108,6 +121,6 @@ def main(
         reader = read_narrowpeak if "narrowpeak" in mask_from_peaks.name.lower() else read_bed
         provider = PeakTopK(reader(mask_from_peaks), keep_fraction)
     train(store, output, model_cfg, train_cfg, device=device, resume=resume,
-                mask_provider=provider)
+          mask_provider=provider, init_from=init_from)
     if os.environ.get("RANK", "0") == "0":
         print(f"seq2exp: wrote run {output} (best model in {output / 'best'})", file=sys.stderr)

@@ -371,7 +371,9 @@ class TrainConfig:
     ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr`` at ``steps``; gradient
     norm clipped at ``grad_clip``; ``precision`` "bf16" (autocast) or "fp32";
     ``mask_lr_scale`` multiplies the learning rate of the mask's own parameters (generator,
-    its embedding, the mask head: ``Seq2Exp.mask_parameters``).
+    its embedding, the mask head: ``Seq2Exp.mask_parameters``); ``freeze_mask`` leaves them
+    as they start (with ``train --init-from``: the second stage, which trains the predictor
+    and head, with gene features, under a trained model's mask).
     """
 
     lr: float = 5e-4
@@ -388,6 +390,7 @@ class TrainConfig:
     eval_every: int = 1_000
     checkpoint_every: int = 5_000
     mask_lr_scale: float = 1.0
+    freeze_mask: bool = False
 
     def __post_init__(self) -> None:
         """Normalise the field types, then :meth:`validate`."""

@@ -86,6 +86,7 @@ def train(
     on_step: Callable[[int], None] | None = None,
     show_progress: bool = True,
     mask_provider=None,
+    init_from: str | Path | None = None,
 ) -> Path:
     """Train a Seq2Exp model; return the run folder.
 
@@ -106,6 +107,10 @@ def train(
     mask_provider:
         For ``model_cfg.mask_source == "fixed"``: a callable ``(batch, tensors, bin_size)
         -> (B, T)`` mask (see :mod:`.fixed_mask`).
+    init_from:
+        A run (or checkpoint folder) whose best weights start this model: every parameter
+        with the same name and shape is copied, the rest start fresh (:func:`warm_start`).
+        With ``train_cfg.freeze_mask`` the copied mask stays as it was trained.
 
     When training ends the best model is scored on the test genes (``test_metrics.tsv``).
     """
@@ -145,6 +150,10 @@ def train(
     model = build_model(model_cfg).to(dev)
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
         model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
+    init_note = warm_start(model, model_cfg, init_from) if init_from is not None else None
+    if train_cfg.freeze_mask:
+        for p in getattr(model, "mask_parameters", lambda: [])():
+            p.requires_grad_(False)
     opt = torch.optim.AdamW(
         param_groups(model, train_cfg.mask_lr_scale), lr=train_cfg.lr,
         weight_decay=train_cfg.weight_decay, betas=tuple(train_cfg.betas),
@@ -172,6 +181,7 @@ def train(
             "model_type": model_type_of(model_cfg),
             "model": model_cfg.to_dict(),
             "train": train_cfg.to_dict(),
+            **({"init_from": init_note} if init_note is not None else {}),
             "device": str(dev),
             "train_genes": int(len(train_idx)), "val_genes": int(len(val_idx)),
         }, indent=2) + "\n")
@@ -347,14 +357,59 @@ def param_groups(model, mask_lr_scale: float = 1.0) -> list[dict]:
 
     The mask's parameters (``model.mask_parameters()``) train at ``mask_lr_scale`` times the
     learning rate, the rest at 1 (one group when the scale is 1 or the model has no mask of
-    its own).
+    its own).  Parameters that do not require a gradient (a frozen mask) are left out.
     """
-    own = list(getattr(model, "mask_parameters", lambda: [])())
+    own = [p for p in getattr(model, "mask_parameters", lambda: [])() if p.requires_grad]
+    live = [p for p in model.parameters() if p.requires_grad]
     if mask_lr_scale == 1.0 or not own:
-        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+        return [{"params": live, "lr_scale": 1.0}]
     ids = {id(p) for p in own}
-    rest = [p for p in model.parameters() if id(p) not in ids]
+    rest = [p for p in live if id(p) not in ids]
     return [{"params": rest, "lr_scale": 1.0}, {"params": own, "lr_scale": float(mask_lr_scale)}]
+
+
+def warm_start(model, model_cfg, source: str | Path) -> dict:
+    """Copy into ``model`` every parameter and buffer of a trained model with the same name and shape.
+
+    ``source`` is a run folder (its ``best`` checkpoint is read) or a checkpoint folder.  The
+    two models must be of one type.  A weight matrix whose inputs were extended at the end
+    (the head's first layer, when only this model reads gene features, which the head
+    appends to its input) gets the source's weights for the old inputs and zeros for the
+    new, so the model starts as the source's function of the old inputs.  Any other tensor
+    whose shape differs, or that the source lacks, keeps its fresh start.  Returns what was
+    done, for ``run.json``: the checkpoint, and the names widened and left fresh.
+    """
+    from ..models.checkpoint import load_model
+    from ..models.registry import model_type_of
+
+    src = Path(source)
+    ckpt = src / "best" if (src / "best").is_dir() else src
+    saved, saved_cfg, _ = load_model(ckpt, device="cpu")
+    if model_type_of(saved_cfg) != model_type_of(model_cfg):
+        raise Seq2ExpError(f"--init-from {source}: a {model_type_of(saved_cfg)} model cannot "
+                           f"start a {model_type_of(model_cfg)} model; use a run of the same --model")
+    theirs = saved.state_dict()
+    ours = model.state_dict()
+    copied = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
+    if not copied:
+        raise Seq2ExpError(f"--init-from {source}: no parameter of that model fits this one "
+                           "(another window, width or depth); match the model settings")
+    widened = {}
+    for k, v in theirs.items():
+        w = ours.get(k)
+        if (w is not None and k not in copied and v.dim() == 2 and w.dim() == 2
+                and w.shape[0] == v.shape[0] and w.shape[1] > v.shape[1]):
+            # a linear map whose inputs were extended at the end (the head's fc1 when gene
+            # features are added): the old inputs keep their weights, the new start at zero
+            grown = torch.zeros_like(w)
+            grown[:, : v.shape[1]] = v
+            widened[k] = grown
+    fresh = sorted(k for k in ours if k not in copied and k not in widened)
+    model.load_state_dict({**copied, **widened}, strict=False)
+    log.info("started from %s%s%s", ckpt,
+             f"; new inputs of {', '.join(sorted(widened))} start at zero" if widened else "",
+             f"; fresh (shape differs or absent): {', '.join(fresh)}" if fresh else "")
+    return {"checkpoint": str(ckpt.resolve()), "widened": sorted(widened), "fresh": fresh}
 
 
 def _ddp_setup() -> dict | None:
