@@ -89,10 +89,13 @@ def main(
             raise Seq2ExpError("--mask-from/--mask-from-peaks go with --model seq2exp")
         if not 0 < keep_fraction <= 1:
             raise Seq2ExpError(f"--keep-fraction {keep_fraction}: must be a fraction in (0, 1]")
-    if init_from is not None and not (init_from / "best").is_dir() \
-            and not (init_from / "config.json").is_file():
-        raise Seq2ExpError(f"--init-from {init_from}: no trained model there (a run folder with "
-                           "best/, or a checkpoint folder); train that run first")
+    if init_from is not None:  # before any store work: a mistyped run fails at once
+        from ..models.checkpoint import find_model_dir
+
+        try:
+            find_model_dir(init_from)
+        except Seq2ExpError as exc:
+            raise Seq2ExpError(f"--init-from: {exc}") from None
     if freeze_mask:
         if init_from is None:
             raise Seq2ExpError("--freeze-mask keeps a trained mask: give the run with --init-from RUN")

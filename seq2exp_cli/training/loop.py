@@ -150,7 +150,10 @@ def train(
     model = build_model(model_cfg).to(dev)
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
         model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
-    init_note = warm_start(model, model_cfg, init_from) if init_from is not None else None
+    closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
+    ckpt = st.find_checkpoint(run / "last") if resume and not closed_form else None
+    # a resumed run's checkpoint holds the warm-started weights already
+    init_note = warm_start(model, model_cfg, init_from) if init_from is not None and ckpt is None else None
     if train_cfg.freeze_mask:
         for p in getattr(model, "mask_parameters", lambda: [])():
             p.requires_grad_(False)
@@ -159,8 +162,6 @@ def train(
         weight_decay=train_cfg.weight_decay, betas=tuple(train_cfg.betas),
     )
     step, best_mse = 0, float("inf")
-    closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
-    ckpt = st.find_checkpoint(run / "last") if resume and not closed_form else None
     if resume and ckpt is None and run_json.exists():
         log.warning("%s: no complete checkpoint yet; starting from step 0", run)
     if ckpt is not None:
@@ -372,18 +373,19 @@ def warm_start(model, model_cfg, source: str | Path) -> dict:
     """Copy into ``model`` every parameter and buffer of a trained model with the same name and shape.
 
     ``source`` is a run folder (its ``best`` checkpoint is read) or a checkpoint folder.  The
-    two models must be of one type.  A weight matrix whose inputs were extended at the end
-    (the head's first layer, when only this model reads gene features, which the head
-    appends to its input) gets the source's weights for the old inputs and zeros for the
-    new, so the model starts as the source's function of the old inputs.  Any other tensor
-    whose shape differs, or that the source lacks, keeps its fresh start.  Returns what was
-    done, for ``run.json``: the checkpoint, and the names widened and left fresh.
+    two models must be of one type.  When this model reads more gene features than the
+    source, each :class:`~seq2exp_cli.models.layers.ExpressionHead`'s first layer (which
+    appends the features to its input) gets the source's weights for the old inputs and
+    zeros for the new, so the model starts as the source's function of the old inputs.  Any
+    other tensor whose shape differs, or that the source lacks, keeps its fresh start.
+    Returns what was done, for ``run.json``: the checkpoint, and the names widened and left
+    fresh.
     """
-    from ..models.checkpoint import load_model
+    from ..models.checkpoint import find_model_dir, load_model
+    from ..models.layers import ExpressionHead
     from ..models.registry import model_type_of
 
-    src = Path(source)
-    ckpt = src / "best" if (src / "best").is_dir() else src
+    ckpt = find_model_dir(source)
     saved, saved_cfg, _ = load_model(ckpt, device="cpu")
     if model_type_of(saved_cfg) != model_type_of(model_cfg):
         raise Seq2ExpError(f"--init-from {source}: a {model_type_of(saved_cfg)} model cannot "
@@ -395,13 +397,13 @@ def warm_start(model, model_cfg, source: str | Path) -> dict:
         raise Seq2ExpError(f"--init-from {source}: no parameter of that model fits this one "
                            "(another window, width or depth); match the model settings")
     widened = {}
-    for k, v in theirs.items():
-        w = ours.get(k)
-        if (w is not None and k not in copied and v.dim() == 2 and w.dim() == 2
-                and w.shape[0] == v.shape[0] and w.shape[1] > v.shape[1]):
-            # a linear map whose inputs were extended at the end (the head's fc1 when gene
-            # features are added): the old inputs keep their weights, the new start at zero
-            grown = torch.zeros_like(w)
+    extra = getattr(model_cfg, "n_gene_features", 0) - getattr(saved_cfg, "n_gene_features", 0)
+    for name, mod in model.named_modules() if extra > 0 else ():
+        k = f"{name}.fc1.weight" if name else "fc1.weight"
+        v, w = theirs.get(k), ours.get(k)
+        if (isinstance(mod, ExpressionHead) and k not in copied and v is not None
+                and v.shape[0] == w.shape[0] and w.shape[1] - v.shape[1] == extra):
+            grown = torch.zeros_like(w)  # the features' columns come last (ExpressionHead)
             grown[:, : v.shape[1]] = v
             widened[k] = grown
     fresh = sorted(k for k in ours if k not in copied and k not in widened)
