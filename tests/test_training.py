@@ -286,3 +286,6 @@ def test_init_from_errors_are_one_line(store_path, tmp_path, seq2exp):
     r = seq2exp("train", store_path, "-o", tmp_path / "y", "--init-from", tmp_path / "nothing")
     assert r.returncode == 2 and "nothing" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "y" / "last").exists()
+    r = seq2exp("train", store_path, "-o", tmp_path / "z", "--fit-features")
+    assert r.returncode == 2 and "--init-from" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "z").exists()

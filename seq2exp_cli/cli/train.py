@@ -19,6 +19,7 @@ seq2exp train store/ -o run/ --resume               # continue a stopped run
 seq2exp train store/ -o run_epi/ --model epinformer --steps 500 --set lr=0.001
 seq2exp train store/ -o run_fixed/ --mask-from run/ --keep-fraction 0.1
 seq2exp train store/ -o run2/ --init-from run/ --freeze-mask   # run/'s mask, + gene features
+seq2exp train store/ -o run2/ --init-from run/ --fit-features  # run/ + a linear feature term (minutes)
 """
 
 #: ``--set FIELD=VALUE``: one field of the chosen model's config or of the training config
@@ -63,6 +64,7 @@ def main(
     keep_fraction: KeepOpt = 0.10,
     init_from: Annotated[Optional[Path], typer.Option("--init-from", metavar="RUN", help="Start from this trained run's weights (those of the same name and shape; e.g. a --no-features run, then train with features).")] = None,
     freeze_mask: Annotated[bool, typer.Option("--freeze-mask", help="Keep the --init-from run's mask generator as it is; train only the predictor and head.")] = False,
+    fit_features: Annotated[bool, typer.Option("--fit-features", help="Keep the --init-from run's model as it is and add the store's gene features as a linear term, fitted in closed form (one forward pass; no training steps).")] = False,
 ) -> None:
     """Train a model (Seq2Exp or a baseline); select it by validation MSE; checkpoint as it goes.
 
@@ -102,6 +104,15 @@ def main(
         if fixed or model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
             raise Seq2ExpError("--freeze-mask goes with a learned mask (--model seq2exp, no --mask-from)")
         overrides["freeze_mask"] = "true"
+    if fit_features:
+        if init_from is None:
+            raise Seq2ExpError("--fit-features adds to a trained model: give the run with --init-from RUN")
+        if fixed or model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
+            raise Seq2ExpError("--fit-features goes with --model seq2exp (no --mask-from)")
+        if not use_features or not st.feature_names:
+            raise Seq2ExpError(f"--fit-features: {store} has no gene features (preprocess with "
+                               "--targets from a table with feature columns) or --no-features was given")
+        overrides.update(fit_features="true", feature_term="linear")
     names = [s.strip() for s in signals.split(",")] if signals else list(st.signal_names)
     try:
         model_cfg, train_cfg = build_configs(

@@ -153,6 +153,9 @@ class ModelConfig:
         to the batch's longest selection.  Ignored for the soft variant.
     head_hidden : int
         Width of the two hidden layers of the expression MLP.
+    feature_term : {"mlp", "linear"}
+        Where the gene features enter the head: into its MLP (the reference) or as a linear
+        term added to its output (what ``train --fit-features`` fits in closed form).
     feature_mean, feature_scale : tuple of float
         Standardisation of the gene features, ``(f - mean) / scale``, applied inside the
         model (set by ``seq2exp train`` from the training genes); empty = none.
@@ -221,6 +224,7 @@ class ModelConfig:
     position_embedding: bool = False
     compact: bool = True
     head_hidden: int = 128
+    feature_term: str = "mlp"
     feature_mean: tuple[float, ...] = ()
     feature_scale: tuple[float, ...] = ()
     track_scales: tuple[float, ...] = ()
@@ -323,6 +327,8 @@ class ModelConfig:
         _check(self.sparsity in SPARSITIES,
                f"sparsity must be one of {SPARSITIES}, got {self.sparsity!r}")
         _check(self.readout in READOUTS, f"readout must be one of {READOUTS}, got {self.readout!r}")
+        _check(self.feature_term in ("mlp", "linear"),
+               f"feature_term must be 'mlp' or 'linear', got {self.feature_term!r}")
         _check(0.5 <= self.sequence_vote <= 1.0,
                f"sequence_vote must lie in [0.5, 1], got {self.sequence_vote}")
         _check(self.gate_gain > 0, f"gate_gain must be > 0, got {self.gate_gain}")
@@ -373,7 +379,10 @@ class TrainConfig:
     ``mask_lr_scale`` multiplies the learning rate of the mask's own parameters (generator,
     its embedding, the mask head: ``Seq2Exp.mask_parameters``); ``freeze_mask`` leaves them
     as they start (with ``train --init-from``: the second stage, which trains the predictor
-    and head, with gene features, under a trained model's mask).
+    and head, with gene features, under a trained model's mask).  ``fit_features`` trains
+    nothing by steps: it fits the head's linear gene-feature term in closed form on the
+    ``--init-from`` model's predictions of at most ``fit_genes`` training genes
+    (:mod:`seq2exp_cli.training.feature_fit`).
     """
 
     lr: float = 5e-4
@@ -391,6 +400,8 @@ class TrainConfig:
     checkpoint_every: int = 5_000
     mask_lr_scale: float = 1.0
     freeze_mask: bool = False
+    fit_features: bool = False
+    fit_genes: int = 2000
 
     def __post_init__(self) -> None:
         """Normalise the field types, then :meth:`validate`."""
@@ -407,7 +418,7 @@ class TrainConfig:
             len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas),
             f"betas must be two numbers in [0, 1), got {self.betas}",
         )
-        for name in ("steps", "batch_size", "eval_every", "checkpoint_every"):
+        for name in ("steps", "batch_size", "eval_every", "checkpoint_every", "fit_genes"):
             v = getattr(self, name)
             _check(isinstance(v, int) and v >= 1, f"{name} must be a positive integer, got {v!r}")
         _check(

@@ -7,7 +7,8 @@
   (flip sequence and channel axes), the symmetry used by RC parameter sharing (RCPS).
 - :class:`RCPS`: wraps a module ``f: (B, L, D/2) -> (B, L, D/2)`` into a reverse-complement
   equivariant module on ``(B, L, D)``.
-- :class:`ExpressionHead`: the MLP ``(d + F) -> hidden -> hidden -> 1``.
+- :class:`ExpressionHead`: the MLP ``(d + F) -> hidden -> hidden -> 1`` (or ``d -> ... -> 1``
+  plus a linear term in the ``F`` gene features).
 
 All tensors are ``(batch, length, channels)``; length is in tokens.
 """
@@ -132,14 +133,27 @@ class ExpressionHead(nn.Module):
         Extra per-gene features ``F`` concatenated before the MLP (0 for none).
     hidden : int
         Width of the two hidden layers (reference: 128).
+    feature_term : {"mlp", "linear"}
+        Where the gene features enter: ``"mlp"`` (the reference) concatenates them to the
+        pooled embedding before the MLP; ``"linear"`` leaves the MLP to the embedding and adds
+        ``w . f + c`` (``feature_linear``, starting at zero), the form ``train --fit-features``
+        fits in closed form on a trained model.
     """
 
-    def __init__(self, d_model: int, n_gene_features: int = 0, hidden: int = 128) -> None:
+    def __init__(self, d_model: int, n_gene_features: int = 0, hidden: int = 128,
+                 feature_term: str = "mlp") -> None:
         super().__init__()
+        if feature_term not in ("mlp", "linear"):
+            raise ValueError(f"feature_term must be 'mlp' or 'linear', got {feature_term!r}")
         self.n_gene_features = n_gene_features
-        self.fc1 = nn.Linear(d_model + n_gene_features, hidden)
+        linear = feature_term == "linear" and n_gene_features > 0
+        self.fc1 = nn.Linear(d_model + (0 if linear else n_gene_features), hidden)
         self.fc2 = nn.Linear(hidden, hidden)
         self.out = nn.Linear(hidden, 1)
+        self.feature_linear = nn.Linear(n_gene_features, 1) if linear else None
+        if linear:
+            nn.init.zeros_(self.feature_linear.weight)
+            nn.init.zeros_(self.feature_linear.bias)
 
     def forward(
         self, pooled: torch.Tensor, gene_features: torch.Tensor | None = None
@@ -156,11 +170,15 @@ class ExpressionHead(nn.Module):
                     f"gene_features must have shape ({pooled.shape[0]}, {self.n_gene_features}), "
                     f"got {tuple(gene_features.shape)}"
                 )
-            pooled = torch.cat([pooled, gene_features.to(pooled.dtype)], dim=-1)
+            if self.feature_linear is None:
+                pooled = torch.cat([pooled, gene_features.to(pooled.dtype)], dim=-1)
         elif gene_features is not None and gene_features.numel():
             raise ValueError(
                 "the model was built with n_gene_features=0; do not pass gene_features"
             )
         h = F.relu(self.fc1(pooled))
         h = F.relu(self.fc2(h))
-        return self.out(h).squeeze(-1)
+        y = self.out(h).squeeze(-1)
+        if self.feature_linear is not None:
+            y = y + self.feature_linear(gene_features.to(y.dtype)).squeeze(-1)
+        return y

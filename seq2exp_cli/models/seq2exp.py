@@ -161,7 +161,7 @@ class Seq2Exp(nn.Module):
                           else Caduceus(d, cfg.n_layers_predictor, **kw))
         self.mask_head = MaskHead(d, cfg.beta_min) if learned else None
         self.head = ExpressionHead(d * (2 if cfg.window_pool else 1), cfg.n_gene_features,
-                                   cfg.head_hidden)
+                                   cfg.head_hidden, cfg.feature_term)
         if cfg.mask_token:
             self.mask_token = nn.Parameter(torch.zeros(d))
         else:

@@ -110,7 +110,9 @@ def train(
     init_from:
         A run (or checkpoint folder) whose best weights start this model: every parameter
         with the same name and shape is copied, the rest start fresh (:func:`warm_start`).
-        With ``train_cfg.freeze_mask`` the copied mask stays as it was trained.
+        With ``train_cfg.freeze_mask`` the copied mask stays as it was trained; with
+        ``train_cfg.fit_features`` nothing is trained by steps, and the gene-feature term is
+        fitted in closed form on top of the copied model (:mod:`.feature_fit`).
 
     When training ends the best model is scored on the test genes (``test_metrics.tsv``).
     """
@@ -151,7 +153,8 @@ def train(
     with torch.no_grad():  # start predictions at the training mean (uses no randomness)
         model.output_bias().fill_(float(np.mean(store.genes["target"].to_numpy()[train_idx])))
     closed_form = bool(getattr(model, "closed_form", False))  # refitted on resume: seconds
-    ckpt = st.find_checkpoint(run / "last") if resume and not closed_form else None
+    refit = closed_form or train_cfg.fit_features
+    ckpt = st.find_checkpoint(run / "last") if resume and not refit else None
     # a resumed run's checkpoint holds the warm-started weights already
     init_note = warm_start(model, model_cfg, init_from) if init_from is not None and ckpt is None else None
     if train_cfg.freeze_mask:
@@ -191,6 +194,12 @@ def train(
         if rank0:
             fit_closed_form(model, model_cfg, store, train_idx, val_idx, run, dev, train_cfg,
                             show_progress)
+        step = train_cfg.steps
+    elif train_cfg.fit_features:  # the source model, plus a closed-form feature term
+        from .feature_fit import fit_feature_term
+
+        if rank0:
+            fit_feature_term(model, store, train_idx, val_idx, run, dev, train_cfg, show_progress)
         step = train_cfg.steps
     net = model
     if ddp is not None:
