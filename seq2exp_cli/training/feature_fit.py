@@ -94,6 +94,7 @@ def fit_feature_term(model, store, train_idx: np.ndarray, val_idx: np.ndarray, r
         p_tr, f_tr, _ = _predict(model, store, fit_idx, device, train_cfg.batch_size, bar, task)
         p_va, f_va, ratios = _predict(model, store, val_idx, device, train_cfg.batch_size, bar, task)
     r_tr = y[fit_idx] - p_tr
+    (run / "val_metrics.tsv").unlink(missing_ok=True)  # a resumed run fits again from scratch
     best = None
     for i, lam in enumerate(FEATURE_LAMBDAS if len(val_idx) else (1.0,)):
         w, c = solve_ridge(f_tr, r_tr, lam)
