@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
 
-    from seq2exp_cli.inference.forward import forward_batches, load_batch, to_tensors, check_compatible
+    from seq2exp_cli.inference.forward import check_compatible, load_batch, run_model, to_tensors
     from seq2exp_cli.models.beta_mask import promoter_token_span
     from seq2exp_cli.models.checkpoint import find_model_dir, load_model
     from seq2exp_cli.store import Store
@@ -60,10 +60,13 @@ def main(argv=None) -> int:
     idx = store.indices(a.split)
     sig = check_compatible(store, cfg, str(store.path))
     rows = []
+    model.eval()
     with torch.no_grad():
-        for chunk, out in forward_batches(store, model, torch.device("cpu"), idx, a.batch_size):
-            batch = load_batch(store, chunk, model)
+        for s in range(0, len(idx), a.batch_size):
+            chunk = idx[s: s + a.batch_size]
+            batch = load_batch(store, chunk, model)  # read once: the model and the masks use it
             b = to_tensors(batch, torch.device("cpu"), sig)
+            out = run_model(model, batch, b)
             binned = model._embed(b["seq"], b["signals"])[2]
             span = promoter_token_span(b["seq"].shape[1], cfg.bin_size, cfg.promoter_bp)
             om = planted(batch, b, cfg.bin_size)

@@ -10,7 +10,7 @@ import torch
 
 from _fixtures import make_tiny_inputs, tiny_store
 from conftest import tiny_run
-from seq2exp_cli.training.feature_fit import solve_ridge
+from seq2exp_cli.training.feature_fit import FEATURE_LAMBDAS, solve_ridge
 from seq2exp_cli.training.loop import train
 
 TINY = dict(steps=3, warmup=1, eval_every=3, checkpoint_every=3, seed=5)
@@ -74,8 +74,6 @@ def test_fit_features_recovers_a_planted_linear_effect(tmp_path):
     assert meta["feature_fit"]["ridge_lambda"] == 0.0 and meta["feature_fit"]["genes"] == 2
     # w . (f - mean) / scale + c + bias == 1 + 0.5 f  =>  w / scale == 0.5
     assert abs(meta["feature_fit"]["weights"][0] / cfg.feature_scale[0] - 0.5) < 1e-4
-    from seq2exp_cli.training.feature_fit import FEATURE_LAMBDAS
-
     rows = (run / "val_metrics.tsv").read_text().splitlines()
     assert len(rows) == 1 + len(FEATURE_LAMBDAS)  # a header, then one row per penalty tried
     # every weight but the feature term is the source's, bit for bit
@@ -97,4 +95,3 @@ def test_fit_features_recovers_a_planted_linear_effect(tmp_path):
     rec = json.loads((run / "run.json").read_text())
     assert rec["train"]["fit_features"] and rec["model"]["feature_term"] == "linear"
     assert rec["init_from"]["fresh"] == ["head.feature_linear.bias", "head.feature_linear.weight"]
-

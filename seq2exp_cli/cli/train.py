@@ -98,17 +98,15 @@ def main(
             find_model_dir(init_from)
         except Seq2ExpError as exc:
             raise Seq2ExpError(f"--init-from: {exc}") from None
+    learned = not fixed and model in ("seq2exp", "seq2exp-soft", "seq2exp-hard")
+    for flag, on in (("--freeze-mask", freeze_mask), ("--fit-features", fit_features)):
+        if on and init_from is None:
+            raise Seq2ExpError(f"{flag} builds on a trained model: give the run with --init-from RUN")
+        if on and not learned:
+            raise Seq2ExpError(f"{flag} goes with a learned mask (--model seq2exp, no --mask-from)")
     if freeze_mask:
-        if init_from is None:
-            raise Seq2ExpError("--freeze-mask keeps a trained mask: give the run with --init-from RUN")
-        if fixed or model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
-            raise Seq2ExpError("--freeze-mask goes with a learned mask (--model seq2exp, no --mask-from)")
         overrides["freeze_mask"] = "true"
     if fit_features:
-        if init_from is None:
-            raise Seq2ExpError("--fit-features adds to a trained model: give the run with --init-from RUN")
-        if fixed or model not in ("seq2exp", "seq2exp-soft", "seq2exp-hard"):
-            raise Seq2ExpError("--fit-features goes with --model seq2exp (no --mask-from)")
         if not use_features or not st.feature_names:
             raise Seq2ExpError(f"--fit-features: {store} has no gene features (preprocess with "
                                "--targets from a table with feature columns) or --no-features was given")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..inference.forward import check_compatible, load_batch, run_model, to_tensors
+from ..inference.forward import forward_batches
 from ..progress import progress_bar
 from . import state as st
 from .metrics import regression_metrics
@@ -33,26 +33,17 @@ log = logging.getLogger(__name__)
 FEATURE_LAMBDAS = (0.0, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
-@torch.no_grad()
 def _predict(model, store, indices, device, batch_size, bar, task):
     """Eval-mode predictions ``(n,)``, standardised features ``(n, F)`` and mask ratios."""
-    sig_idx = check_compatible(store, model.cfg, str(store.path))
-    preds, feats, ratios = [], [], []
-    for s in range(0, len(indices), batch_size):
-        chunk = np.asarray(indices[s: s + batch_size])
-        batch = load_batch(store, chunk, model)
-        b = to_tensors(batch, device, sig_idx)
-        out = run_model(model, batch, b)
-        f = b["features"].float()
-        if model.feature_mean is not None:
-            f = (f - model.feature_mean) / model.feature_scale
+    preds, ratios = [], []
+    for chunk, out in forward_batches(store, model, device, np.asarray(indices), batch_size):
         preds.append(out.pred.float().cpu().numpy())
-        feats.append(f.cpu().numpy())
         ratios.append(float(out.mask_ratio))
         bar.update(task, advance=len(chunk))
-    n_f = model.cfg.n_gene_features
-    return (np.concatenate(preds) if preds else np.zeros(0),
-            np.concatenate(feats) if feats else np.zeros((0, n_f)), ratios)
+    f = store._columns()["features"][np.asarray(indices, dtype=np.int64)].astype(np.float64)
+    if model.feature_mean is not None:  # as the model standardises them in forward
+        f = (f - model.feature_mean.double().cpu().numpy()) / model.feature_scale.double().cpu().numpy()
+    return (np.concatenate(preds) if preds else np.zeros(0)), f, ratios
 
 
 def solve_ridge(features: np.ndarray, residual: np.ndarray, lam: float) -> tuple[np.ndarray, float]:
